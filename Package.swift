@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Strata",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "strata", targets: ["strata"]),
+        .library(name: "StrataLinalg", targets: ["StrataLinalg"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - System libraries
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev", "pkg-config"])]
+        ),
+
+        // MARK: - Libraries
+        /// Numeric core: Matrix, BLAS/LAPACK wrappers, PCA, k-means, metrics, Hungarian.
+        .target(name: "StrataLinalg", dependencies: ["CBLAS"]),
+
+        // MARK: - Executables (thin)
+        .executableTarget(
+            name: "strata",
+            dependencies: [
+                "StrataLinalg",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        /// Runs the numeric core on .npy inputs for scripts/bench (compared against scikit-learn/FAISS).
+        .executableTarget(name: "strata-bench", dependencies: ["StrataLinalg"]),
+
+        // MARK: - Tests
+        .testTarget(
+            name: "StrataLinalgTests",
+            dependencies: ["StrataLinalg"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

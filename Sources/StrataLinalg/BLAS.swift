@@ -1,0 +1,124 @@
+import CBLAS
+import Foundation
+
+/// Thin, typed wrappers over OpenBLAS (CBLAS, LP64) and LAPACKE.
+///
+/// The public numeric API of Strata takes `Int`; ``BLAS/int32(_:)`` is the single checked place
+/// where sizes are narrowed to the 32-bit integers of the LP64 interface. All matrices are
+/// row-major and contiguous.
+public enum BLAS {
+    /// Whether an operand is used as stored or transposed.
+    public enum Transpose: Sendable {
+        case none, transpose
+        var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
+    }
+
+    /// Narrows a size or stride to the BLAS/LAPACK integer type. The one checked narrowing in Strata.
+    ///
+    /// - Precondition: `0 <= value <= Int32.max`. ``Matrix`` validates its shape on construction, so
+    ///   a trap here means a caller bypassed that validation.
+    @inlinable
+    public static func int32(_ value: Int) -> Int32 {
+        precondition(value >= 0 && value <= Int(Int32.max),
+                     "BLAS size \(value) does not fit the 32-bit LP64 interface")
+        return Int32(truncatingIfNeeded: value)
+    }
+
+    /// Number of threads OpenBLAS uses for one call.
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+    /// Name of the OpenBLAS kernel in use (e.g. "Haswell", "SkylakeX").
+    public static var coreName: String {
+        guard let p = openblas_get_corename() else { return "unknown" }
+        return String(cString: p)
+    }
+
+    /// Serialises changes of OpenBLAS's global thread count.
+    private static let threadLock = NSLock()
+
+    /// Runs `body` with OpenBLAS limited to `count` threads per call, then restores the previous count.
+    ///
+    /// Strata parallelises over row tiles itself and runs OpenBLAS single-threaded inside the tiles
+    /// (never both). The thread count is process-global in OpenBLAS, so concurrent callers that need
+    /// different counts are serialised.
+    public static func withThreads<R>(_ count: Int, _ body: () throws -> R) rethrows -> R {
+        threadLock.lock()
+        defer { threadLock.unlock() }
+        let previous = openblas_get_num_threads()
+        openblas_set_num_threads(int32(max(1, count)))
+        defer { openblas_set_num_threads(previous) }
+        return try body()
+    }
+
+    /// C ← alpha·op(A)·op(B) + beta·C, single precision, row-major. 2·m·n·k flops.
+    public static func sgemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+                             alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                             b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, transA.cblas, transB.cblas, int32(m), int32(n), int32(k),
+                    alpha, a, int32(lda), b, int32(ldb), beta, c, int32(ldc))
+    }
+
+    /// C ← alpha·op(A)·op(B) + beta·C, double precision, row-major. 2·m·n·k flops.
+    public static func dgemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+                             alpha: Double, a: UnsafePointer<Double>, lda: Int,
+                             b: UnsafePointer<Double>, ldb: Int,
+                             beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        cblas_dgemm(CblasRowMajor, transA.cblas, transB.cblas, int32(m), int32(n), int32(k),
+                    alpha, a, int32(lda), b, int32(ldb), beta, c, int32(ldc))
+    }
+
+    /// Upper triangle of C (n×n) ← alpha·Aᵀ·A + beta·C for a row-major A of k rows × n columns.
+    /// n²·k flops (half of the equivalent GEMM).
+    public static func ssyrkTransposed(n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, int32(n), int32(k), alpha, a, int32(lda),
+                    beta, c, int32(ldc))
+    }
+
+    /// y ← alpha·op(A)·x + beta·y, single precision, row-major A (m×n). 2·m·n flops.
+    public static func sgemv(_ trans: Transpose, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>,
+                             lda: Int, x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>) {
+        cblas_sgemv(CblasRowMajor, trans.cblas, int32(m), int32(n), alpha, a, int32(lda), x, 1, beta, y, 1)
+    }
+
+    /// Eigen-decomposition of a symmetric n×n row-major matrix (upper triangle read) with LAPACK
+    /// `dsyevd` (divide and conquer). On return `a` holds the eigenvectors as columns; eigenvalues are
+    /// ascending. O(n³).
+    public static func dsyevd(n: Int, a: inout [Double]) throws -> [Double] {
+        precondition(a.count == n * n)
+        var w = [Double](repeating: 0, count: n)
+        let info = a.withUnsafeMutableBufferPointer { ap in
+            w.withUnsafeMutableBufferPointer { wp in
+                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "U")),
+                               int32(n), ap.baseAddress, int32(n), wp.baseAddress)
+            }
+        }
+        if info != 0 { throw LinalgError.lapackFailure(routine: "dsyevd", info: Int(info)) }
+        return w
+    }
+
+    /// Measures single-precision GEMM throughput on `size`×`size` matrices with the current thread
+    /// count; returns the median GFLOP/s over `repeats` calls. Used by benchmarks to quote a peak.
+    public static func measureSgemmPeak(size: Int = 2048, repeats: Int = 5) -> Double {
+        let a = [Float](repeating: 0.5, count: size * size)
+        let b = [Float](repeating: 0.25, count: size * size)
+        var c = [Float](repeating: 0, count: size * size)
+        var rates: [Double] = []
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                c.withUnsafeMutableBufferPointer { cp in
+                    for _ in 0..<(repeats + 1) {
+                        let t0 = DispatchTime.now().uptimeNanoseconds
+                        sgemm(.none, .none, m: size, n: size, k: size, alpha: 1, a: ap.baseAddress!,
+                              lda: size, b: bp.baseAddress!, ldb: size, beta: 0, c: cp.baseAddress!, ldc: size)
+                        let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                        rates.append(2.0 * Double(size) * Double(size) * Double(size) / dt / 1e9)
+                    }
+                }
+            }
+        }
+        rates.removeFirst()  // warm-up
+        return rates.sorted()[rates.count / 2]
+    }
+}

@@ -1,0 +1,253 @@
+import Foundation
+
+/// Clustering quality metrics with scikit-learn's definitions, computed in `Double`.
+public enum ClusterMetrics {
+    /// Distance for silhouette scores.
+    public enum Distance: Sendable { case euclidean, cosine }
+
+    static func checkLabels(_ x: Matrix, _ labels: [Int], _ op: String) throws -> Int {
+        guard labels.count == x.rows else {
+            throw LinalgError.shapeMismatch(operation: op, expected: "\(x.rows) labels", got: "\(labels.count)")
+        }
+        guard labels.allSatisfy({ $0 >= 0 }) else {
+            throw LinalgError.invalidParameter(name: "labels", reason: "must be ≥ 0 (drop unassigned rows first)")
+        }
+        let k = (labels.max() ?? -1) + 1
+        let distinct = Set(labels).count
+        guard distinct >= 2 && distinct <= x.rows - 1 else {
+            throw LinalgError.invalidParameter(name: "labels",
+                                               reason: "need 2 ≤ number of clusters ≤ n − 1, got \(distinct)")
+        }
+        try x.checkFinite()
+        return k
+    }
+
+    /// Per-row silhouette s = (b − a) / max(a, b), where a is the mean distance to the other members of
+    /// its cluster and b the smallest mean distance to another cluster; 0 for singleton clusters.
+    /// Pairwise distances come from DGEMM in row tiles (the n×n matrix is never stored). O(n²·d).
+    public static func silhouetteSamples(_ x: Matrix, labels: [Int], distance: Distance = .euclidean) throws -> [Double] {
+        let k = try checkLabels(x, labels, "silhouette")
+        let n = x.rows, d = x.cols
+        var xd = x.storage.map(Double.init)
+        if distance == .cosine {
+            for r in 0..<n {
+                var s = 0.0
+                for j in 0..<d { s += xd[r * d + j] * xd[r * d + j] }
+                let inv = s > 0 ? 1 / s.squareRoot() : 0
+                for j in 0..<d { xd[r * d + j] *= inv }
+            }
+        }
+        var norms = [Double](repeating: 0, count: n)
+        for r in 0..<n { var s = 0.0; for j in 0..<d { s += xd[r * d + j] * xd[r * d + j] }; norms[r] = s }
+        var sizes = [Int](repeating: 0, count: k)
+        for l in labels { sizes[l] += 1 }
+        var out = [Double](repeating: 0, count: n)
+        let tile = 256
+        let tiles = (n + tile - 1) / tile
+        xd.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { op in
+                let obase = op.baseAddress!
+                BLAS.withThreads(1) {
+                    Parallel.chunks(count: tiles) { _, tr in
+                        var g = [Double](repeating: 0, count: tile * n)
+                        var clusterSums = [Double](repeating: 0, count: k)
+                        g.withUnsafeMutableBufferPointer { gp in
+                            for t in tr {
+                                let r0 = t * tile, rows = min(n, r0 + tile) - r0
+                                BLAS.dgemm(.none, .transpose, m: rows, n: n, k: d, alpha: 1,
+                                           a: xp.baseAddress! + r0 * d, lda: d, b: xp.baseAddress!, ldb: d,
+                                           beta: 0, c: gp.baseAddress!, ldc: n)
+                                for r in 0..<rows {
+                                    let i = r0 + r
+                                    for c in 0..<k { clusterSums[c] = 0 }
+                                    let row = gp.baseAddress! + r * n
+                                    for j in 0..<n where j != i {
+                                        let dist: Double
+                                        if distance == .cosine {
+                                            dist = max(0, 1 - row[j])
+                                        } else {
+                                            dist = max(0, norms[i] + norms[j] - 2 * row[j]).squareRoot()
+                                        }
+                                        clusterSums[labels[j]] += dist
+                                    }
+                                    let own = labels[i]
+                                    if sizes[own] <= 1 { obase[i] = 0; continue }
+                                    let a = clusterSums[own] / Double(sizes[own] - 1)
+                                    var b = Double.infinity
+                                    for c in 0..<k where c != own && sizes[c] > 0 { b = min(b, clusterSums[c] / Double(sizes[c])) }
+                                    let m = max(a, b)
+                                    obase[i] = m > 0 ? (b - a) / m : 0
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Mean silhouette over all rows (scikit-learn's `silhouette_score`). O(n²·d).
+    public static func silhouette(_ x: Matrix, labels: [Int], distance: Distance = .euclidean) throws -> Double {
+        let s = try silhouetteSamples(x, labels: labels, distance: distance)
+        return s.reduce(0, +) / Double(s.count)
+    }
+
+    /// Silhouette of a uniform random sample of at most `sampleSize` rows (without replacement,
+    /// seeded), computed exactly within the sample — scikit-learn's `sample_size` semantics.
+    /// O(s²·d) for s = min(n, sampleSize).
+    public static func sampledSilhouette(_ x: Matrix, labels: [Int], sampleSize: Int = 20_000, seed: UInt64 = 0,
+                                         distance: Distance = .euclidean) throws -> Double {
+        if x.rows <= sampleSize { return try silhouette(x, labels: labels, distance: distance) }
+        var rng = SeededGenerator(seed: seed)
+        var idx = Array(0..<x.rows)
+        for i in 0..<sampleSize { idx.swapAt(i, i + Int(rng.next() % UInt64(x.rows - i))) }
+        let chosen = Array(idx.prefix(sampleSize)).sorted()
+        return try silhouette(x.gathering(rows: chosen), labels: chosen.map { labels[$0] }, distance: distance)
+    }
+
+    /// Simplified silhouette (Hruschka et al.): a = distance to the own centroid, b = distance to the
+    /// nearest other centroid, averaged over rows. O(n) given an ``Assignment`` with second distances.
+    public static func simplifiedSilhouette(_ assignment: Assignment) -> Double {
+        var s = 0.0
+        for i in assignment.labels.indices {
+            let a = Double(assignment.squaredDistances[i]).squareRoot()
+            let b = Double(assignment.secondSquaredDistances[i]).squareRoot()
+            let m = max(a, b)
+            if m > 0 && m.isFinite { s += (b - a) / m }
+        }
+        return s / Double(max(1, assignment.labels.count))
+    }
+
+    static func centroidsAndMean(_ x: Matrix, _ labels: [Int], k: Int) -> (centroids: [Double], sizes: [Int], mean: [Double]) {
+        let n = x.rows, d = x.cols
+        var c = [Double](repeating: 0, count: k * d), sizes = [Int](repeating: 0, count: k)
+        var mean = [Double](repeating: 0, count: d)
+        for r in 0..<n {
+            let l = labels[r]; sizes[l] += 1
+            for j in 0..<d { let v = Double(x[r, j]); c[l * d + j] += v; mean[j] += v }
+        }
+        for l in 0..<k where sizes[l] > 0 { for j in 0..<d { c[l * d + j] /= Double(sizes[l]) } }
+        for j in 0..<d { mean[j] /= Double(n) }
+        return (c, sizes, mean)
+    }
+
+    /// Calinski–Harabasz index: (between-cluster dispersion / (k−1)) / (within-cluster dispersion / (n−k)).
+    /// Higher is better. O(n·d).
+    public static func calinskiHarabasz(_ x: Matrix, labels: [Int]) throws -> Double {
+        _ = try checkLabels(x, labels, "calinskiHarabasz")
+        let kAll = (labels.max() ?? 0) + 1
+        let (c, sizes, mean) = centroidsAndMean(x, labels, k: kAll)
+        let n = x.rows, d = x.cols
+        let k = sizes.filter { $0 > 0 }.count
+        var extra = 0.0, intra = 0.0
+        for l in 0..<kAll where sizes[l] > 0 {
+            var s = 0.0
+            for j in 0..<d { let v = c[l * d + j] - mean[j]; s += v * v }
+            extra += Double(sizes[l]) * s
+        }
+        for r in 0..<n { let l = labels[r]; for j in 0..<d { let v = Double(x[r, j]) - c[l * d + j]; intra += v * v } }
+        return intra == 0 ? 1 : extra * Double(n - k) / (intra * Double(k - 1))
+    }
+
+    /// Davies–Bouldin index: mean over clusters of max_j (s_i + s_j) / ‖c_i − c_j‖, s = mean distance
+    /// of members to their centroid. Lower is better. O(n·d + k²·d).
+    public static func daviesBouldin(_ x: Matrix, labels: [Int]) throws -> Double {
+        _ = try checkLabels(x, labels, "daviesBouldin")
+        let kAll = (labels.max() ?? 0) + 1
+        let (c, sizes, _) = centroidsAndMean(x, labels, k: kAll)
+        let n = x.rows, d = x.cols
+        let present = (0..<kAll).filter { sizes[$0] > 0 }
+        var intra = [Double](repeating: 0, count: kAll)
+        for r in 0..<n {
+            let l = labels[r]
+            var s = 0.0
+            for j in 0..<d { let v = Double(x[r, j]) - c[l * d + j]; s += v * v }
+            intra[l] += s.squareRoot()
+        }
+        for l in present { intra[l] /= Double(sizes[l]) }
+        func dist(_ a: Int, _ b: Int) -> Double {
+            var s = 0.0
+            for j in 0..<d { let v = c[a * d + j] - c[b * d + j]; s += v * v }
+            return s.squareRoot()
+        }
+        if present.allSatisfy({ intra[$0] == 0 }) { return 0 }
+        var total = 0.0
+        for a in present {
+            var worst = 0.0
+            for b in present where b != a {
+                let dd = dist(a, b)
+                worst = max(worst, dd == 0 ? 0 : (intra[a] + intra[b]) / dd)
+            }
+            total += worst
+        }
+        return total / Double(present.count)
+    }
+
+    /// Counts of (true class, predicted cluster) pairs.
+    public struct Contingency: Sendable, Equatable {
+        /// Sorted distinct true labels (rows of the table).
+        public let classes: [Int]
+        /// Sorted distinct predicted labels (columns of the table).
+        public let clusters: [Int]
+        /// Row-major counts, classes.count × clusters.count.
+        public let counts: [Int]
+        public subscript(row: Int, col: Int) -> Int { counts[row * clusters.count + col] }
+    }
+
+    /// Contingency table of two labelings of the same items. O(n + classes·clusters).
+    public static func contingency(truth: [Int], predicted: [Int]) throws -> Contingency {
+        guard truth.count == predicted.count else {
+            throw LinalgError.shapeMismatch(operation: "contingency", expected: "\(truth.count) predicted labels",
+                                            got: "\(predicted.count)")
+        }
+        let classes = Array(Set(truth)).sorted(), clusters = Array(Set(predicted)).sorted()
+        let ci = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+        let ki = Dictionary(uniqueKeysWithValues: clusters.enumerated().map { ($1, $0) })
+        var counts = [Int](repeating: 0, count: classes.count * clusters.count)
+        for (t, p) in zip(truth, predicted) { counts[ci[t]! * clusters.count + ki[p]!] += 1 }
+        return Contingency(classes: classes, clusters: clusters, counts: counts)
+    }
+
+    /// Normalised mutual information with the arithmetic-mean normaliser (scikit-learn's default):
+    /// MI / ((H(truth) + H(predicted)) / 2). 1 for identical partitions up to renaming. O(n).
+    public static func normalizedMutualInformation(truth: [Int], predicted: [Int]) throws -> Double {
+        let t = try contingency(truth: truth, predicted: predicted)
+        if t.classes.count == t.clusters.count && t.classes.count <= 1 { return 1 }
+        let n = Double(truth.count)
+        var rowSums = [Double](repeating: 0, count: t.classes.count)
+        var colSums = [Double](repeating: 0, count: t.clusters.count)
+        for r in 0..<t.classes.count { for c in 0..<t.clusters.count {
+            rowSums[r] += Double(t[r, c]); colSums[c] += Double(t[r, c])
+        } }
+        var mi = 0.0
+        for r in 0..<t.classes.count { for c in 0..<t.clusters.count where t[r, c] > 0 {
+            let nij = Double(t[r, c])
+            mi += nij / n * (log(nij) + log(n) - log(rowSums[r]) - log(colSums[c]))
+        } }
+        mi = max(0, mi)
+        if mi == 0 { return 0 }
+        func entropy(_ sums: [Double]) -> Double { -sums.reduce(0) { $0 + ($1 > 0 ? $1 / n * log($1 / n) : 0) } }
+        return mi / ((entropy(rowSums) + entropy(colSums)) / 2)
+    }
+
+    /// Adjusted Rand index (Hubert & Arabie) from the pair-confusion matrix. 1 for identical
+    /// partitions, ≈ 0 for random ones. O(n + classes·clusters).
+    public static func adjustedRandIndex(truth: [Int], predicted: [Int]) throws -> Double {
+        let t = try contingency(truth: truth, predicted: predicted)
+        let n = Double(truth.count)
+        var sumSq = 0.0
+        var rowSums = [Double](repeating: 0, count: t.classes.count)
+        var colSums = [Double](repeating: 0, count: t.clusters.count)
+        for r in 0..<t.classes.count { for c in 0..<t.clusters.count {
+            let v = Double(t[r, c]); sumSq += v * v; rowSums[r] += v; colSums[c] += v
+        } }
+        let sumRows = rowSums.reduce(0) { $0 + $1 * $1 }, sumCols = colSums.reduce(0) { $0 + $1 * $1 }
+        let tp = sumSq - n
+        let fp = sumCols - sumSq   // scikit-learn's pair_confusion_matrix[0, 1]
+        let fn = sumRows - sumSq   // [1, 0]
+        let tn = n * n - fp - fn - sumSq
+        if fn == 0 && fp == 0 { return 1 }
+        return 2 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
+    }
+}

@@ -1,0 +1,219 @@
+/// Principal component analysis fitted by an eigen-decomposition of the covariance matrix.
+///
+/// Fit: the column means are accumulated in `Double`; rows are centred tile by tile and the d×d
+/// covariance is formed with `SSYRK` per tile (n·d² flops in total), with the tile products summed
+/// in `Double` so that float32 data with a large mean or many rows keeps its precision. The
+/// covariance is decomposed with LAPACK `dsyevd` (O(d³)). This matches scikit-learn's
+/// `PCA(svd_solver="covariance_eigh")` and is fastest when n ≫ d, the usual case for embeddings.
+///
+/// Sign convention: in each component the entry of largest magnitude is positive (scikit-learn's
+/// `svd_flip(u_based_decision=False)`), so results are deterministic.
+public struct PCA: Sendable {
+    /// How many components to keep.
+    public enum Components: Sendable, Equatable {
+        /// Exactly this many (1 ≤ count ≤ d).
+        case count(Int)
+        /// The fewest components whose cumulative explained-variance ratio exceeds this fraction
+        /// (0 < fraction < 1), optionally capped.
+        case varianceFraction(Double, max: Int? = nil)
+    }
+
+    /// Column means of the training data (d values).
+    public let mean: [Float]
+    /// Principal axes, one per row (p × d), sorted by decreasing explained variance, unit norm.
+    public let components: Matrix
+    /// Variance along each component (eigenvalue of the covariance with the n−1 denominator).
+    public let explainedVariance: [Double]
+    /// Share of the total variance along each component.
+    public let explainedVarianceRatio: [Double]
+    /// Singular values of the centred data, √(explainedVariance · (n−1)).
+    public let singularValues: [Double]
+    /// Total variance of the training data (trace of the covariance).
+    public let totalVariance: Double
+    /// Whether ``transform(_:)`` divides each coordinate by √explainedVariance.
+    public let whiten: Bool
+    /// Number of training rows.
+    public let sampleCount: Int
+
+    /// Input dimension d.
+    public var inputDimension: Int { components.cols }
+    /// Output dimension p.
+    public var outputDimension: Int { components.rows }
+
+    /// Rows per tile in fit and transform.
+    static let tileRows = 2048
+
+    /// Fits PCA on `x` (n × d). O(n·d² + d³) time, O(d² + tile·d) extra memory.
+    ///
+    /// - Throws: ``LinalgError/tooFewRows(operation:needed:got:)`` for n < 2,
+    ///   ``LinalgError/nonFinite(row:column:)``, ``LinalgError/zeroVariance`` when every column is
+    ///   constant, ``LinalgError/invalidParameter(name:reason:)`` for a bad component request, and
+    ///   ``LinalgError/lapackFailure(routine:info:)``.
+    public static func fit(_ x: Matrix, components: Components, whiten: Bool = false) throws -> PCA {
+        let n = x.rows, d = x.cols
+        guard n >= 2 else { throw LinalgError.tooFewRows(operation: "PCA.fit", needed: 2, got: n) }
+        guard d >= 1 else { throw LinalgError.invalidParameter(name: "x", reason: "has no columns") }
+        switch components {
+        case .count(let p):
+            guard p >= 1 && p <= d else {
+                throw LinalgError.invalidParameter(name: "components", reason: "count \(p) must be in 1...\(d)")
+            }
+        case .varianceFraction(let f, let cap):
+            guard f > 0 && f < 1 else {
+                throw LinalgError.invalidParameter(name: "components", reason: "variance fraction \(f) must be in (0, 1)")
+            }
+            if let cap, cap < 1 {
+                throw LinalgError.invalidParameter(name: "components", reason: "cap \(cap) must be ≥ 1")
+            }
+        }
+        try x.checkFinite()
+
+        let meanD = columnMeans(x)
+        let mean = meanD.map { Float($0) }
+
+        // Covariance: per worker, tiles are centred and multiplied with SSYRK (OpenBLAS single-threaded
+        // inside); the products are summed into per-worker Double accumulators, then reduced in order.
+        let workers = Parallel.workerCount
+        let tiles = (n + tileRows - 1) / tileRows
+        var partials = [[Double]](repeating: [], count: workers)
+        x.withUnsafeBufferPointer { xp in
+            mean.withUnsafeBufferPointer { mp in
+                partials.withUnsafeMutableBufferPointer { parts in
+                    let partsBase = parts.baseAddress!
+                    BLAS.withThreads(1) {
+                        Parallel.chunks(count: tiles, workers: workers) { w, tileRange in
+                            var acc = [Double](repeating: 0, count: d * d)
+                            var tile = [Float](repeating: 0, count: tileRows * d)
+                            var c = [Float](repeating: 0, count: d * d)
+                            for t in tileRange {
+                                let r0 = t * tileRows, r1 = min(n, r0 + tileRows), m = r1 - r0
+                                tile.withUnsafeMutableBufferPointer { tp in
+                                    for r in 0..<m {
+                                        let src = xp.baseAddress! + (r0 + r) * d, dst = tp.baseAddress! + r * d
+                                        for j in 0..<d { dst[j] = src[j] - mp[j] }
+                                    }
+                                    c.withUnsafeMutableBufferPointer { cp in
+                                        BLAS.ssyrkTransposed(n: d, k: m, alpha: 1, a: tp.baseAddress!, lda: d,
+                                                             beta: 0, c: cp.baseAddress!, ldc: d)
+                                        for i in 0..<d { for j in i..<d { acc[i * d + j] += Double(cp[i * d + j]) } }
+                                    }
+                                }
+                            }
+                            (partsBase + w).initialize(to: acc)
+                        }
+                    }
+                }
+            }
+        }
+        var cov = [Double](repeating: 0, count: d * d)
+        for p in partials where !p.isEmpty { for i in 0..<(d * d) { cov[i] += p[i] } }
+        // The float mean differs from the exact mean by δ; correct the scatter by n·δδᵀ (exact algebra).
+        var delta = [Double](repeating: 0, count: d)
+        for j in 0..<d { delta[j] = Double(mean[j]) - meanD[j] }
+        let denom = Double(n - 1)
+        for i in 0..<d {
+            for j in i..<d {
+                let v = (cov[i * d + j] - Double(n) * delta[i] * delta[j]) / denom
+                cov[i * d + j] = v
+                cov[j * d + i] = v
+            }
+        }
+        var total = 0.0
+        for i in 0..<d { total += cov[i * d + i] }
+        let scale = meanD.reduce(0) { max($0, abs($1)) }
+        guard total > 1e-12 * max(1, scale * scale) else { throw LinalgError.zeroVariance }
+
+        let eigenvalues = try BLAS.dsyevd(n: d, a: &cov)  // ascending; columns of cov are eigenvectors
+        let order = Array((0..<d).reversed())
+        let ev = order.map { max(0, eigenvalues[$0]) }
+        let ratio = ev.map { $0 / total }
+
+        let p: Int
+        switch components {
+        case .count(let c): p = c
+        case .varianceFraction(let f, let cap):
+            var cum = 0.0, kept = 0
+            for r in ratio { cum += r; kept += 1; if cum > f { break } }
+            p = min(kept, cap ?? d, d)
+        }
+
+        var comp = Matrix(rows: p, cols: d)
+        for (o, col) in order.prefix(p).enumerated() {
+            var best = 0.0, bestAbs = -1.0
+            for i in 0..<d { let v = cov[i * d + col]; if abs(v) > bestAbs { bestAbs = abs(v); best = v } }
+            let sign: Double = best < 0 ? -1 : 1
+            for i in 0..<d { comp[o, i] = Float(sign * cov[i * d + col]) }
+        }
+        return PCA(mean: mean, components: comp, explainedVariance: Array(ev.prefix(p)),
+                   explainedVarianceRatio: Array(ratio.prefix(p)),
+                   singularValues: ev.prefix(p).map { ($0 * denom).squareRoot() },
+                   totalVariance: total, whiten: whiten, sampleCount: n)
+    }
+
+    /// Projects `x` (m × d) onto the components: (x − mean)·Wᵀ, optionally whitened. Rows are centred
+    /// per tile and each tile is one SGEMM (2·m·d·p flops); tiles run in parallel.
+    public func transform(_ x: Matrix) throws -> Matrix {
+        let d = inputDimension, p = outputDimension
+        guard x.cols == d else {
+            throw LinalgError.shapeMismatch(operation: "PCA.transform", expected: "\(d) columns", got: "\(x.cols) columns")
+        }
+        try x.checkFinite()
+        let m = x.rows
+        var out = Matrix(rows: m, cols: p)
+        let scale: [Float] = whiten ? explainedVariance.map { $0 > 0 ? Float(1 / $0.squareRoot()) : 0 } : []
+        let tiles = (m + Self.tileRows - 1) / Self.tileRows
+        let tr = Self.tileRows
+        x.withUnsafeBufferPointer { xp in
+            mean.withUnsafeBufferPointer { mp in
+                components.withUnsafeBufferPointer { wp in
+                    out.withUnsafeMutableBufferPointer { op in
+                        let obase = op.baseAddress!
+                        BLAS.withThreads(1) {
+                            Parallel.chunks(count: tiles) { _, tileRange in
+                                var tile = [Float](repeating: 0, count: tr * d)
+                                tile.withUnsafeMutableBufferPointer { tp in
+                                    for t in tileRange {
+                                        let r0 = t * tr, rows = min(m, r0 + tr) - r0
+                                        for r in 0..<rows {
+                                            let src = xp.baseAddress! + (r0 + r) * d, dst = tp.baseAddress! + r * d
+                                            for j in 0..<d { dst[j] = src[j] - mp[j] }
+                                        }
+                                        BLAS.sgemm(.none, .transpose, m: rows, n: p, k: d, alpha: 1,
+                                                   a: tp.baseAddress!, lda: d, b: wp.baseAddress!, ldb: d,
+                                                   beta: 0, c: obase + r0 * p, ldc: p)
+                                        if !scale.isEmpty {
+                                            for r in 0..<rows { for j in 0..<p { obase[(r0 + r) * p + j] *= scale[j] } }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Column means of `x`, accumulated in `Double` in parallel row chunks. O(n·d).
+    static func columnMeans(_ x: Matrix) -> [Double] {
+        let n = x.rows, d = x.cols
+        let ranges = Parallel.chunkRanges(count: n)
+        var partial = [Double](repeating: 0, count: ranges.count * d)
+        x.withUnsafeBufferPointer { xp in
+            partial.withUnsafeMutableBufferPointer { pp in
+                let pbase = pp.baseAddress!
+                Parallel.chunks(count: n, workers: ranges.count) { w, range in
+                    let acc = pbase + w * d
+                    for r in range {
+                        let row = xp.baseAddress! + r * d
+                        for j in 0..<d { acc[j] += Double(row[j]) }
+                    }
+                }
+            }
+        }
+        var mean = [Double](repeating: 0, count: d)
+        for w in 0..<ranges.count { for j in 0..<d { mean[j] += partial[w * d + j] } }
+        return mean.map { $0 / Double(n) }
+    }
+}

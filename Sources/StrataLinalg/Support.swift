@@ -1,0 +1,103 @@
+import Foundation
+
+/// Small vectorisable loops shared by the numeric code. All pointers are row-major and contiguous.
+@usableFromInline
+enum Kernels {
+    @inlinable
+    static func rowSquaredNorms(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            let row = x + r * cols
+            var s: Float = 0
+            for j in 0..<cols { s += row[j] * row[j] }
+            out[r] = s
+        }
+    }
+
+    /// dst[0..<n] += src[0..<n]
+    @inlinable
+    static func add(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count n: Int) {
+        for j in 0..<n { dst[j] += src[j] }
+    }
+
+    /// Squared Euclidean distance between two vectors of length n.
+    @inlinable
+    static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int) -> Float {
+        var s: Float = 0
+        for j in 0..<n { let d = a[j] - b[j]; s += d * d }
+        return s
+    }
+}
+
+/// Splits work over the machine's cores with `DispatchQueue.concurrentPerform`.
+public enum Parallel {
+    /// Number of worker threads Strata uses (the active processor count, at least 1).
+    public static var workerCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// Splits `0..<count` into at most `workers` contiguous chunks and runs `body(chunkIndex, range)` for
+    /// each chunk concurrently. Chunk i always covers the same range for a given (count, workers), so
+    /// per-chunk results reduced in chunk order are deterministic.
+    public static func chunks(count: Int, workers: Int = Parallel.workerCount,
+                              _ body: (Int, Range<Int>) -> Void) {
+        let w = max(1, min(workers, count))
+        if count == 0 { return }
+        if w == 1 { body(0, 0..<count); return }
+        // The workers write to disjoint parts of caller-owned buffers; `concurrentPerform` returns only
+        // after every worker finished, so the non-escaping body never outlives this call.
+        withoutActuallyEscaping(body) { escapable in
+            let box = UncheckedSendable(escapable)
+            DispatchQueue.concurrentPerform(iterations: w) { i in
+                let lo = count * i / w, hi = count * (i + 1) / w
+                box.value(i, lo..<hi)
+            }
+        }
+    }
+
+    /// The ranges that ``chunks(count:workers:_:)`` would produce.
+    public static func chunkRanges(count: Int, workers: Int = Parallel.workerCount) -> [Range<Int>] {
+        let w = max(1, min(workers, count))
+        return (0..<w).map { i in (count * i / w)..<(count * (i + 1) / w) }
+    }
+}
+
+/// Carries a value into a `@Sendable` closure when the caller guarantees race freedom.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// A small, fast, seedable PRNG (xoshiro256**, seeded through SplitMix64). Deterministic across
+/// platforms for a given seed, unlike `SystemRandomNumberGenerator`.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var s: (UInt64, UInt64, UInt64, UInt64)
+
+    /// Creates a generator whose stream is fully determined by `seed`.
+    public init(seed: UInt64) {
+        var z = seed
+        func splitmix() -> UInt64 {
+            z &+= 0x9E37_79B9_7F4A_7C15
+            var x = z
+            x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+            return x ^ (x >> 31)
+        }
+        s = (splitmix(), splitmix(), splitmix(), splitmix())
+    }
+
+    public mutating func next() -> UInt64 {
+        let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
+        let t = s.1 << 17
+        s.2 ^= s.0; s.3 ^= s.1; s.1 ^= s.2; s.0 ^= s.3
+        s.2 ^= t
+        s.3 = (s.3 << 45) | (s.3 >> 19)
+        return result
+    }
+
+    /// A uniform double in [0, 1).
+    public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+}
+
+/// Median of a non-empty array (the mean of the two middle values for even counts).
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}

@@ -1,0 +1,113 @@
+import Foundation
+import StrataLinalg
+
+// Runs the numeric core on .npy inputs for scripts/bench/*.sh and prints one JSON object per command.
+// Not a user-facing tool: the comparison scripts drive it next to scikit-learn and FAISS.
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("strata-bench: \(message)\n".utf8))
+    exit(2)
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first else {
+    fail("usage: strata-bench kmeans|pca|fit|sgemm|kmeans-memory [--options]")
+}
+let options: [String: String] = {
+    let args = Array(arguments.dropFirst())
+    var out: [String: String] = [:]
+    var i = 0
+    while i < args.count {
+        guard args[i].hasPrefix("--"), i + 1 < args.count else { fail("bad argument \(args[i])") }
+        out[String(args[i].dropFirst(2))] = args[i + 1]
+        i += 2
+    }
+    return out
+}()
+func opt(_ name: String) -> String? { options[name] }
+func int(_ name: String, _ def: Int) -> Int { opt(name).flatMap(Int.init) ?? def }
+func double(_ name: String, _ def: Double) -> Double { opt(name).flatMap(Double.init) ?? def }
+func load(_ name: String) -> Matrix {
+    guard let path = opt(name) else { fail("--\(name) FILE.npy is required") }
+    do { return try NPY.readMatrix(from: URL(fileURLWithPath: path)) } catch { fail("\(path): \(error)") }
+}
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+func medianOf(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+func emit(_ dict: [String: Any]) {
+    let data = try! JSONSerialization.data(withJSONObject: dict, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+func parallelism() -> KMeans.Parallelism { opt("parallelism") == "blas" ? .blas : .tiles }
+
+do {
+    switch command {
+    case "kmeans":
+        let x = load("data"), c = load("init")
+        let iterations = int("iterations", 20), repeats = int("repeats", 3)
+        var opts = KMeans.Options(k: c.rows)
+        opts.initialization = .centroids(c)
+        opts.maxIterations = iterations
+        opts.tolerance = 0
+        opts.parallelism = parallelism()
+        var times: [Double] = []
+        var last: KMeansModel?
+        for _ in 0..<repeats {
+            let t0 = now()
+            let m = try KMeans.fit(x, options: opts)
+            times.append((now() - t0) / Double(m.iterations) * 1000)
+            last = m
+        }
+        emit(["ms_per_iteration": medianOf(times), "inertia": last!.inertia, "iterations": last!.iterations,
+              "all_ms_per_iteration": times])
+    case "fit":
+        let x = load("data"), c = load("init")
+        var opts = KMeans.Options(k: c.rows)
+        opts.initialization = .centroids(c)
+        opts.maxIterations = int("max-iterations", 300)
+        opts.tolerance = double("tol", 1e-4)
+        opts.parallelism = parallelism()
+        var times: [Double] = []
+        var last: KMeansModel?
+        for _ in 0..<int("repeats", 3) {
+            let t0 = now()
+            last = try KMeans.fit(x, options: opts)
+            times.append((now() - t0) * 1000)
+        }
+        emit(["ms": medianOf(times), "iterations": last!.iterations, "inertia": last!.inertia, "all_ms": times])
+    case "pca":
+        let x = load("data")
+        var times: [Double] = []
+        var ratio = 0.0
+        for _ in 0..<int("repeats", 3) {
+            let t0 = now()
+            let p = try PCA.fit(x, components: .count(int("components", 64)))
+            times.append((now() - t0) * 1000)
+            ratio = p.explainedVarianceRatio.reduce(0, +)
+        }
+        emit(["ms": medianOf(times), "explained_variance_ratio_sum": ratio, "all_ms": times])
+    case "sgemm":
+        emit(["gflops": BLAS.measureSgemmPeak(size: int("size", 4096), repeats: int("repeats", 5)),
+              "threads": BLAS.threadCount, "core": BLAS.coreName])
+    case "kmeans-memory":
+        let n = int("n", 1_000_000), d = int("d", 64), k = int("k", 256)
+        var rng = SeededGenerator(seed: 7)
+        var storage = [Float](repeating: 0, count: n * d)
+        let centres = (0..<(k * d)).map { _ in Float(rng.nextUnit() * 20 - 10) }
+        for r in 0..<n {
+            let c = Int(rng.next() % UInt64(k))
+            for j in 0..<d { storage[r * d + j] = centres[c * d + j] + Float(rng.nextUnit() * 2 - 1) }
+        }
+        let x = try Matrix(rows: n, cols: d, storage: storage)
+        storage = []
+        var opts = KMeans.Options(k: k)
+        opts.maxIterations = int("max-iterations", 50)
+        let t0 = now()
+        let m = try KMeans.fitAuto(x, options: opts)
+        emit(["seconds": now() - t0, "iterations": m.iterations, "inertia": m.inertia,
+              "input_bytes": n * d * 4, "centroid_bytes": k * d * 4])
+    default:
+        fail("unknown command \(command)")
+    }
+} catch {
+    fail("\(error)")
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what Strata needs on a fresh Debian machine. Idempotent and quiet when everything is present.
+#   scripts/setup.sh            system packages for building and testing
+#   STRATA_SETUP_PYTHON=1 ...   also the Python packages used by reference scripts and benchmarks
+set -euo pipefail
+
+APT_PACKAGES=(libopenblas-dev liblapacke-dev pkg-config libsqlite3-dev)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}" >&2
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "setup: the Swift toolchain (6.x) is not on PATH; install it from swift.org and retry" >&2
+    exit 1
+fi
+
+if [ "${STRATA_SETUP_PYTHON:-0}" = "1" ]; then
+    python3 - <<'PY' 2>/dev/null || { echo "setup: installing Python packages (scikit-learn, scipy, faiss-cpu, threadpoolctl)" >&2; python3 -m pip install -q scikit-learn scipy faiss-cpu threadpoolctl; }
+import sklearn, scipy, faiss, threadpoolctl
+PY
+fi
