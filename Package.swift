@@ -20,8 +20,14 @@ let package = Package(
         ),
 
         // MARK: - Libraries
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
         /// Numeric core: Matrix, BLAS/LAPACK wrappers, PCA, k-means, metrics, Hungarian.
         .target(name: "StrataLinalg", dependencies: ["CBLAS"]),
+        /// JSON-over-HTTP client for OpenAI-compatible servers (retries, backoff, timeouts).
+        .target(name: "StrataHTTP"),
+        /// Readers and writers of document sources, SQLite wrapper, state database.
+        .target(name: "StrataStore", dependencies: ["CSQLite"]),
 
         // MARK: - Executables (thin)
         .executableTarget(
@@ -35,6 +41,7 @@ let package = Package(
         .executableTarget(name: "strata-bench", dependencies: ["StrataLinalg"]),
 
         // MARK: - Tests
+        .testTarget(name: "StrataHTTPTests", dependencies: ["StrataHTTP"]),
         .testTarget(
             name: "StrataLinalgTests",
             dependencies: ["StrataLinalg"],

@@ -345,7 +345,8 @@ struct AssignmentEngine {
 
     /// Rows per tile; scratch is tile × k floats per worker.
     static func tileRows(k: Int, parallelism: KMeans.Parallelism) -> Int {
-        parallelism == .blas ? 4096 : max(64, min(512, 65536 / max(k, 1)))
+        if let s = ProcessInfo.processInfo.environment["STRATA_KMEANS_TILE"], let t = Int(s), t > 0 { return t }
+        return parallelism == .blas ? 4096 : max(64, min(512, 65536 / max(k, 1)))
     }
 
     /// Assigns every row of `x` to its nearest centroid: SGEMM per tile (−2·x·cᵀ added to ‖c‖²), then a

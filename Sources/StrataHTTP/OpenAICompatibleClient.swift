@@ -1,0 +1,166 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// An error talking to an OpenAI-compatible HTTP endpoint. `code` is extensible (a struct, not an
+/// enum) so new cases do not break callers; `description` says what to do next and never contains
+/// the API key.
+public struct HTTPClientError: Error, Sendable, CustomStringConvertible, Equatable {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+        public var description: String { name }
+        /// The server answered with a non-retryable status (4xx other than 408/429).
+        public static let httpStatus = Code("httpStatus")
+        /// Every attempt failed with a retryable status, timeout or transport error.
+        public static let retriesExhausted = Code("retriesExhausted")
+        /// The reply was not the JSON shape the endpoint promises.
+        public static let malformedResponse = Code("malformedResponse")
+        /// The configuration is unusable (bad URL, missing key where one is required).
+        public static let configuration = Code("configuration")
+    }
+
+    public let code: Code
+    /// HTTP status of the last reply, when there was one.
+    public let status: Int?
+    public let message: String
+
+    public init(_ code: Code, status: Int? = nil, _ message: String) {
+        self.code = code
+        self.status = status
+        self.message = message
+    }
+
+    public var description: String {
+        "\(message) [\(code)\(status.map { ", HTTP \($0)" } ?? "")]"
+    }
+}
+
+/// A small JSON-over-HTTP client for OpenAI-compatible servers (OpenAI, Ollama, vLLM, llama.cpp)
+/// with timeouts, bounded retries, exponential backoff with jitter, and `Retry-After` support.
+///
+/// Retried: HTTP 408, 409, 429, 500, 502, 503, 504, timeouts and connection errors. Not retried:
+/// other 4xx (a bad request will not get better). Uses Foundation's `URLSession`, which ships with
+/// the Swift toolchain (no extra package to build).
+public struct OpenAICompatibleClient: Sendable {
+    /// Where and how to connect.
+    public struct Configuration: Sendable, CustomStringConvertible {
+        /// Base URL including the version prefix, e.g. `https://api.openai.com/v1` or
+        /// `http://127.0.0.1:8080/v1`.
+        public var baseURL: URL
+        /// Bearer token; `nil` sends no Authorization header (local servers).
+        public var apiKey: String?
+        /// Seconds without progress before a request is abandoned (and retried).
+        public var requestTimeout: TimeInterval = 120
+        /// Retries after the first attempt.
+        public var maxRetries: Int = 4
+        /// First backoff in seconds; doubles per retry, with ±25% jitter.
+        public var initialBackoff: TimeInterval = 0.5
+        /// Cap on any single wait, including a server's `Retry-After`.
+        public var maxBackoff: TimeInterval = 30
+
+        public init(baseURL: URL, apiKey: String? = nil) {
+            self.baseURL = baseURL
+            self.apiKey = apiKey
+        }
+
+        /// The API key from the first non-empty environment variable among `names`.
+        public static func apiKey(fromEnvironment names: [String]) -> String? {
+            let env = ProcessInfo.processInfo.environment
+            return names.lazy.compactMap { env[$0] }.first { !$0.isEmpty }
+        }
+
+        /// Never prints the key.
+        public var description: String {
+            "\(baseURL.absoluteString) (key: \(apiKey == nil ? "none" : "set"), timeout \(Int(requestTimeout)) s, \(maxRetries) retries)"
+        }
+    }
+
+    /// One attempt's outcome, reported to an optional observer (for logs and tests).
+    public struct AttemptEvent: Sendable {
+        public let attempt: Int
+        public let status: Int?
+        public let error: String?
+        /// Seconds waited before the next attempt (nil when none follows).
+        public let wait: TimeInterval?
+    }
+
+    public let configuration: Configuration
+    private let session: URLSession
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+        let c = URLSessionConfiguration.ephemeral
+        c.timeoutIntervalForRequest = configuration.requestTimeout
+        c.timeoutIntervalForResource = configuration.requestTimeout * 2
+        c.httpMaximumConnectionsPerHost = 16
+        session = URLSession(configuration: c)
+    }
+
+    /// Statuses worth retrying.
+    public static func isRetryable(status: Int) -> Bool { [408, 409, 429, 500, 502, 503, 504].contains(status) }
+
+    /// Parses `Retry-After` as seconds or an HTTP date; nil when absent or unparseable.
+    public static func retryAfter(_ value: String?, now: Date = Date()) -> TimeInterval? {
+        guard let v = value?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
+        if let s = Double(v) { return max(0, s) }
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return f.date(from: v).map { max(0, $0.timeIntervalSince(now)) }
+    }
+
+    /// POSTs `body` (JSON) to `baseURL/path` and returns the reply body of the first 2xx answer.
+    ///
+    /// - Throws: ``HTTPClientError`` with `.httpStatus` for a non-retryable answer (its message
+    ///   includes the start of the server's error text) or `.retriesExhausted`.
+    public func postJSON(path: String, body: Data,
+                         observer: (@Sendable (AttemptEvent) -> Void)? = nil) async throws -> Data {
+        let url = configuration.baseURL.appendingPathComponent(path)
+        var request = URLRequest(url: url, timeoutInterval: configuration.requestTimeout)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("strata", forHTTPHeaderField: "User-Agent")
+        if let key = configuration.apiKey { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+        request.httpBody = body
+
+        var lastProblem = ""
+        var lastStatus: Int?
+        let attempts = max(0, configuration.maxRetries) + 1
+        for attempt in 1...attempts {
+            var serverWait: TimeInterval?
+            do {
+                let (data, response) = try await session.data(for: request)
+                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                lastStatus = status
+                if (200..<300).contains(status) {
+                    observer?(AttemptEvent(attempt: attempt, status: status, error: nil, wait: nil))
+                    return data
+                }
+                let snippet = String(decoding: data.prefix(300), as: UTF8.self)
+                lastProblem = "HTTP \(status) from \(url.absoluteString): \(snippet)"
+                if !Self.isRetryable(status: status) {
+                    observer?(AttemptEvent(attempt: attempt, status: status, error: lastProblem, wait: nil))
+                    throw HTTPClientError(.httpStatus, status: status,
+                                          "\(lastProblem) — check the model name, the request and the API key")
+                }
+                serverWait = Self.retryAfter((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After"))
+            } catch let e as HTTPClientError {
+                throw e
+            } catch {
+                lastStatus = nil
+                lastProblem = "request to \(url.absoluteString) failed: \(error.localizedDescription)"
+            }
+            guard attempt < attempts else { break }
+            let exponential = configuration.initialBackoff * pow(2, Double(attempt - 1))
+            let jittered = exponential * Double.random(in: 0.75...1.25)
+            let wait = min(configuration.maxBackoff, serverWait ?? jittered)
+            observer?(AttemptEvent(attempt: attempt, status: lastStatus, error: lastProblem, wait: wait))
+            try await Task.sleep(nanoseconds: UInt64(wait * 1e9))
+        }
+        throw HTTPClientError(.retriesExhausted, status: lastStatus,
+                              "gave up after \(attempts) attempts; last: \(lastProblem) — is the server running and reachable?")
+    }
+}
