@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // MARK: - System libraries
@@ -27,7 +28,7 @@ let package = Package(
         /// JSON-over-HTTP client for OpenAI-compatible servers (retries, backoff, timeouts).
         .target(name: "StrataHTTP"),
         /// Readers and writers of document sources, SQLite wrapper, state database.
-        .target(name: "StrataStore", dependencies: ["CSQLite"]),
+        .target(name: "StrataStore", dependencies: ["CSQLite", .product(name: "Crypto", package: "swift-crypto")]),
 
         // MARK: - Executables (thin)
         .executableTarget(
@@ -42,6 +43,7 @@ let package = Package(
 
         // MARK: - Tests
         .testTarget(name: "StrataHTTPTests", dependencies: ["StrataHTTP"]),
+        .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore"], exclude: ["Malformed"]),
         .testTarget(
             name: "StrataLinalgTests",
             dependencies: ["StrataLinalg"],

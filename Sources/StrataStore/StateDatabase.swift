@@ -1,0 +1,72 @@
+import Foundation
+
+/// The state directory's SQLite database (`STATE/state.db`): embedding cache, label cache,
+/// documents, topics and run manifests. Every write goes through a transaction, so a crash leaves
+/// the previous state intact.
+public final class StateDatabase {
+    public let db: SQLiteDatabase
+    /// Schema version written to `meta`.
+    public static let schemaVersion = 1
+
+    /// Opens or creates `directory/state.db`, creating the directory when needed.
+    public init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        db = try SQLiteDatabase(path: (directory as NSString).appendingPathComponent("state.db"))
+        try db.execute("""
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS embedding_cache (
+                model TEXT NOT NULL, text_sha256 TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL,
+                PRIMARY KEY (model, text_sha256)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS label_cache (
+                model TEXT NOT NULL, prompt_sha256 TEXT NOT NULL, reply TEXT NOT NULL, created TEXT NOT NULL,
+                PRIMARY KEY (model, prompt_sha256)) WITHOUT ROWID;
+            INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '\(Self.schemaVersion)');
+            """)
+    }
+
+    // MARK: Embedding cache
+
+    /// Cached vectors for the given text hashes under `model`; missing hashes are absent from the
+    /// result. O(hashes) point look-ups.
+    public func cachedEmbeddings(model: String, hashes: [String]) throws -> [String: [Float]] {
+        let stmt = try db.prepare("SELECT dim, vector FROM embedding_cache WHERE model = ? AND text_sha256 = ?")
+        var out: [String: [Float]] = [:]
+        for h in Set(hashes) {
+            try stmt.bind([.text(model), .text(h)])
+            guard let row = try stmt.step(), let dim = row[0].int, let blob = row[1].data, blob.count == dim * 4 else { continue }
+            out[h] = blob.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        }
+        return out
+    }
+
+    /// Stores vectors (little-endian float32 blobs) in one transaction.
+    public func storeEmbeddings(model: String, _ entries: [(hash: String, vector: [Float])]) throws {
+        guard !entries.isEmpty else { return }
+        try db.transaction {
+            let stmt = try db.prepare("INSERT OR REPLACE INTO embedding_cache (model, text_sha256, dim, vector) VALUES (?, ?, ?, ?)")
+            for e in entries {
+                let blob = e.vector.withUnsafeBytes { Data($0) }
+                try stmt.run([.text(model), .text(e.hash), .integer(Int64(e.vector.count)), .blob(blob)])
+            }
+        }
+    }
+
+    /// Number of cached vectors for `model`.
+    public func cachedEmbeddingCount(model: String) throws -> Int {
+        try db.query("SELECT COUNT(*) FROM embedding_cache WHERE model = ?", [.text(model)]).first?.first?.int ?? 0
+    }
+
+    // MARK: Label cache
+
+    /// A cached LLM reply for (model, prompt hash).
+    public func cachedLabel(model: String, promptHash: String) throws -> String? {
+        try db.query("SELECT reply FROM label_cache WHERE model = ? AND prompt_sha256 = ?",
+                     [.text(model), .text(promptHash)]).first?.first?.string
+    }
+
+    /// Stores an LLM reply.
+    public func storeLabel(model: String, promptHash: String, reply: String) throws {
+        try db.query("INSERT OR REPLACE INTO label_cache (model, prompt_sha256, reply, created) VALUES (?, ?, ?, ?)",
+                     [.text(model), .text(promptHash), .text(reply), .text(ISO8601DateFormatter().string(from: Date()))])
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+@testable import StrataStore
+
+/// Path of a file in Tests/StrataStoreTests/Malformed.
+func malformed(_ name: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Malformed/\(name)").path
+}
+
+func tempDir() -> String {
+    let p = FileManager.default.temporaryDirectory.appendingPathComponent("strata-test-\(UUID().uuidString)").path
+    try! FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
+    return p
+}
+
+@Suite("document readers")
+struct ReaderTests {
+    @Test("malformed inputs: errors name file and line", arguments: [
+        ("bad-json.jsonl", 3, "malformed JSON"),
+        ("missing-id.jsonl", 2, "missing id field"),
+        ("duplicate-id.jsonl", 4, "duplicate id \"a\""),
+        ("empty-text.jsonl", 2, "empty text"),
+        ("invalid-utf8.jsonl", 2, "invalid UTF-8"),
+        ("not-object.jsonl", 2, "expected a JSON object"),
+        ("non-string-text.jsonl", 2, "non-string text field"),
+        ("unterminated.csv", 3, "unterminated quoted field"),
+        ("wrong-field-count.csv", 3, "expected 3 fields, found 2"),
+        ("no-text-column.csv", 1, "no \"text\" column"),
+    ])
+    func malformedInput(file: String, line: Int, message: String) throws {
+        let path = malformed(file)
+        #expect {
+            try SourceReader.read(try SourceLocation.parse(path))
+        } throws: { error in
+            guard let e = error as? SourceError else { return false }
+            return e.file == path && e.line == line && e.description.contains(message)
+                && e.description.hasPrefix("\(path):\(line): ")
+        }
+    }
+
+    @Test("--skip-invalid counts and skips bad records")
+    func skipInvalid() throws {
+        let r = try SourceReader.read(.jsonl(malformed("bad-json.jsonl")), options: ReadOptions(skipInvalid: true))
+        #expect(r.documents.map(\.id) == ["a", "b", "d"])
+        #expect(r.skipped == 1)
+        #expect(r.warnings.first?.contains(":3:") == true)
+        let d = try SourceReader.read(.jsonl(malformed("duplicate-id.jsonl")), options: ReadOptions(skipInvalid: true))
+        #expect(d.documents.map(\.text) == ["first", "second"])
+    }
+
+    @Test("JSONL keeps other fields as metadata; integer ids become strings; custom field names")
+    func jsonl() throws {
+        let dir = tempDir()
+        let path = dir + "/docs.jsonl"
+        try #"""
+        {"doc": 7, "body": "hello world", "lang": "en", "score": 1.5, "ok": true}
+        {"doc": "x-1", "body": "second", "tags": ["a", "b"]}
+        """#.write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try SourceReader.read(.jsonl(path), options: ReadOptions(idField: "doc", textField: "body"))
+        #expect(r.documents.map(\.id) == ["7", "x-1"])
+        #expect(r.documents[0].metadata["lang"] == .string("en"))
+        #expect(r.documents[0].metadata["score"] == .number(1.5))
+        #expect(r.documents[0].metadata["ok"] == .bool(true))
+        #expect(r.documents[1].metadata["tags"] == .array([.string("a"), .string("b")]))
+        #expect(r.documents[0].contentHash == Document.sha256Hex("hello world"))
+        #expect(Document.sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    @Test("CSV: RFC 4180 quoting, embedded newlines and quotes, CRLF")
+    func csv() throws {
+        let dir = tempDir()
+        let path = dir + "/docs.csv"
+        try "id,text,cat\r\n1,\"a, b\",x\r\n2,\"line one\nline two\",y\r\n3,\"say \"\"hi\"\"\",z\r\n4,plain,\r\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try SourceReader.read(.csv(path))
+        #expect(r.documents.map(\.text) == ["a, b", "line one\nline two", "say \"hi\"", "plain"])
+        #expect(r.documents[1].metadata["cat"] == .string("y"))
+        #expect(r.documents[3].metadata["cat"] == .string(""))
+        #expect(r.documents[2].location == "\(path):5")  // the record after a two-line field starts on line 5
+    }
+
+    @Test("directory: one document per .txt/.md, id = relative path, sorted")
+    func directory() throws {
+        let dir = tempDir()
+        try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
+        try "beta".write(toFile: dir + "/b.txt", atomically: true, encoding: .utf8)
+        try "alpha".write(toFile: dir + "/sub/a.md", atomically: true, encoding: .utf8)
+        try "ignored".write(toFile: dir + "/c.json", atomically: true, encoding: .utf8)
+        let r = try SourceReader.read(try SourceLocation.parse(dir))
+        #expect(r.documents.map(\.id) == ["b.txt", "sub/a.md"])
+    }
+
+    @Test("SQLite table source, with hostile table names quoted, not executed")
+    func sqlite() throws {
+        let dir = tempDir()
+        let path = dir + "/docs.db"
+        let db = try SQLiteDatabase(path: path)
+        try db.execute("CREATE TABLE docs (id INTEGER PRIMARY KEY, text TEXT, category TEXT); CREATE TABLE x (a);")
+        try db.query("INSERT INTO docs VALUES (1, 'one', 'c1'), (2, 'two', 'c2')")
+        let r = try SourceReader.read(try SourceLocation.parse("sqlite:\(path)?table=docs"))
+        #expect(r.documents.map(\.id) == ["1", "2"])
+        #expect(r.documents[1].metadata["category"] == .string("c2"))
+        #expect(throws: SourceError.self) {
+            try SourceReader.read(.sqlite(path: path, table: "docs\"; DROP TABLE x; --"))
+        }
+        #expect(try db.query("SELECT COUNT(*) FROM x").first?.first?.int == 0)  // x still exists
+        #expect(throws: SourceError.self) { try SourceLocation.parse("sqlite:\(path)") }
+    }
+
+    @Test func postgresPasswordIsRedacted() throws {
+        let loc = try SourceLocation.parse("postgres://me:hunter2@127.0.0.1:5432/db?table=docs")
+        #expect(!loc.description.contains("hunter2"))
+        #expect(loc == .postgres(url: "postgres://me:hunter2@127.0.0.1:5432/db?table=docs", table: "docs"))
+    }
+}
+
+@Suite("state database")
+struct StateDatabaseTests {
+    @Test("embedding cache round-trips vectors and survives reopening")
+    func embeddingCache() throws {
+        let dir = tempDir()
+        do {
+            let state = try StateDatabase(directory: dir)
+            try state.storeEmbeddings(model: "m1", [(hash: "h1", vector: [1, 2, 3]), (hash: "h2", vector: [4, 5, 6])])
+        }
+        let state = try StateDatabase(directory: dir)
+        let got = try state.cachedEmbeddings(model: "m1", hashes: ["h1", "h2", "h3"])
+        #expect(got == ["h1": [1, 2, 3], "h2": [4, 5, 6]])
+        #expect(try state.cachedEmbeddings(model: "other", hashes: ["h1"]).isEmpty)
+        #expect(try state.cachedEmbeddingCount(model: "m1") == 2)
+    }
+
+    @Test("a failed transaction leaves the database as it was")
+    func rollback() throws {
+        let state = try StateDatabase(directory: tempDir())
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try state.db.transaction {
+                try state.db.query("INSERT INTO meta VALUES ('k', 'v')")
+                throw Boom()
+            }
+        }
+        #expect(try state.db.query("SELECT COUNT(*) FROM meta WHERE key = 'k'").first?.first?.int == 0)
+    }
+}
