@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "StrataHTTP"),
         /// Readers and writers of document sources, SQLite wrapper, state database.
         .target(name: "StrataStore", dependencies: ["CSQLite", .product(name: "Crypto", package: "swift-crypto")]),
+        /// c-TF-IDF keywords, representatives, LLM and keyword labelers, reply repair, prices.
+        .target(name: "StrataLabel", dependencies: ["StrataHTTP"], resources: [.copy("prices.json")]),
 
         // MARK: - Executables (thin)
         .executableTarget(
@@ -42,7 +44,10 @@ let package = Package(
         .executableTarget(name: "strata-bench", dependencies: ["StrataLinalg"]),
 
         // MARK: - Tests
-        .testTarget(name: "StrataHTTPTests", dependencies: ["StrataHTTP"]),
+        /// Test-only helpers (a scripted HTTP server for client error-handling tests).
+        .target(name: "StrataTestSupport", path: "Tests/StrataTestSupport"),
+        .testTarget(name: "StrataHTTPTests", dependencies: ["StrataHTTP", "StrataTestSupport"]),
+        .testTarget(name: "StrataLabelTests", dependencies: ["StrataLabel", "StrataHTTP", "StrataTestSupport"]),
         .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore"], exclude: ["Malformed"]),
         .testTarget(
             name: "StrataLinalgTests",

@@ -116,7 +116,9 @@ public struct OpenAICompatibleClient: Sendable {
     ///
     /// - Throws: ``HTTPClientError`` with `.httpStatus` for a non-retryable answer (its message
     ///   includes the start of the server's error text) or `.retriesExhausted`.
-    public func postJSON(path: String, body: Data,
+    /// - Parameter maxRetries: overrides the configured retry count for this call (e.g. 0 when
+    ///   probing which request options a server accepts).
+    public func postJSON(path: String, body: Data, maxRetries: Int? = nil,
                          observer: (@Sendable (AttemptEvent) -> Void)? = nil) async throws -> Data {
         let url = configuration.baseURL.appendingPathComponent(path)
         var request = URLRequest(url: url, timeoutInterval: configuration.requestTimeout)
@@ -128,7 +130,7 @@ public struct OpenAICompatibleClient: Sendable {
 
         var lastProblem = ""
         var lastStatus: Int?
-        let attempts = max(0, configuration.maxRetries) + 1
+        let attempts = max(0, maxRetries ?? configuration.maxRetries) + 1
         for attempt in 1...attempts {
             var serverWait: TimeInterval?
             do {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import StrataHTTP
+import StrataTestSupport
 
 @Suite("OpenAI-compatible client: retries, timeouts and errors (scripted server)")
 struct ClientTests {

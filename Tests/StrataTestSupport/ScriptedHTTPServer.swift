@@ -5,18 +5,23 @@ import Glibc
 
 /// A scripted HTTP/1.1 server on 127.0.0.1 for unit tests of client error handling (never a stand-in
 /// for the product): each request gets the next scripted reply, then the last one repeats.
-final class ScriptedHTTPServer: @unchecked Sendable {
-    struct Reply: Sendable {
-        var status: Int = 200
-        var headers: [String: String] = [:]
-        var body: String = ""
+public final class ScriptedHTTPServer: @unchecked Sendable {
+    public struct Reply: Sendable {
+        public var status: Int = 200
+        public var headers: [String: String] = [:]
+        public var body: String = ""
         /// Seconds to wait before answering (to provoke client timeouts).
-        var delay: TimeInterval = 0
+        public var delay: TimeInterval = 0
         /// Close the connection without answering.
-        var dropConnection = false
+        public var dropConnection = false
+        public init(status: Int = 200, headers: [String: String] = [:], body: String = "", delay: TimeInterval = 0,
+                    dropConnection: Bool = false) {
+            self.status = status; self.headers = headers; self.body = body; self.delay = delay
+            self.dropConnection = dropConnection
+        }
     }
 
-    let port: UInt16
+    public let port: UInt16
     private let listener: Int32
     private let lock = NSLock()
     private var script: [Reply]
@@ -24,9 +29,9 @@ final class ScriptedHTTPServer: @unchecked Sendable {
     private var stopped = false
 
     /// Request bodies received so far, in order.
-    var requests: [(path: String, headers: String, body: String)] { lock.withLock { _requests } }
+    public var requests: [(path: String, headers: String, body: String)] { lock.withLock { _requests } }
 
-    init(_ replies: [Reply]) throws {
+    public init(_ replies: [Reply]) throws {
         precondition(!replies.isEmpty)
         script = replies
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -51,9 +56,9 @@ final class ScriptedHTTPServer: @unchecked Sendable {
         t.start()
     }
 
-    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)/v1")! }
+    public var baseURL: URL { URL(string: "http://127.0.0.1:\(port)/v1")! }
 
-    func stop() {
+    public func stop() {
         lock.withLock { stopped = true }
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)

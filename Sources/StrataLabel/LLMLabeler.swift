@@ -1,0 +1,213 @@
+import Foundation
+import StrataHTTP
+
+/// A chat prompt.
+public struct ChatMessage: Sendable, Codable, Equatable {
+    public let role: String
+    public let content: String
+    public init(role: String, content: String) { self.role = role; self.content = content }
+}
+
+/// The structured-output modes tried, strongest first. Servers that reject one (4xx/5xx) are asked
+/// again with the next; the first that works is remembered for the rest of the run.
+public enum ResponseFormat: Int, Sendable, CaseIterable, Comparable {
+    case jsonSchema, jsonObject, none
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+
+    var payload: Any? {
+        switch self {
+        case .jsonSchema:
+            return ["type": "json_schema", "json_schema": ["name": "topic_label", "strict": true, "schema": [
+                "type": "object",
+                "properties": ["label": ["type": "string"], "description": ["type": "string"]],
+                "required": ["label", "description"], "additionalProperties": false,
+            ]]]
+        case .jsonObject: return ["type": "json_object"]
+        case .none: return nil
+        }
+    }
+}
+
+/// Builds the labeling prompts. Pure functions: the same sketch always gives the same prompt (and so
+/// the same cache key).
+public enum LabelPrompt {
+    public static let system = """
+        You name clusters of documents for a search filter. Reply with JSON only: \
+        {"label": "<2 to 6 words>", "description": "<one or two sentences>"}. \
+        The label must say what the documents are about, specifically enough to tell this cluster \
+        apart from the others listed as contrast.
+        """
+
+    /// The user message for one topic: keywords, representative documents, contrast topics.
+    public static func user(_ s: TopicSketch) -> String {
+        var text = "Keywords: \(s.keywords.prefix(10).joined(separator: ", "))\n\nDocuments:\n"
+        for (i, r) in s.representatives.enumerated() { text += "\(i + 1). \(r)\n" }
+        if !s.contrast.isEmpty {
+            text += "\nOther clusters (for contrast, do not use their topics):\n"
+            for c in s.contrast { text += "- \(c)\n" }
+        }
+        text += "\nJSON:"
+        return text
+    }
+
+    /// The user message for naming a parent of several topics.
+    public static func parent(childLabels: [String]) -> String {
+        "These topics form one group:\n" + childLabels.map { "- \($0)" }.joined(separator: "\n")
+            + "\n\nName the group. JSON:"
+    }
+
+    public static func messages(_ s: TopicSketch) -> [ChatMessage] {
+        [ChatMessage(role: "system", content: system), ChatMessage(role: "user", content: user(s))]
+    }
+}
+
+/// Labels topics with any OpenAI-compatible chat-completions endpoint, validating and repairing
+/// replies, retrying bad ones, and falling back to ``KeywordLabeler``.
+public struct LLMLabeler: Sendable {
+    public let model: String
+    public let client: OpenAICompatibleClient
+    /// Requests in flight at once.
+    public var concurrency = 4
+    /// Retries after an invalid reply, before falling back to keywords.
+    public var invalidReplyRetries = 2
+    /// Cap on generated tokens per reply (small models ramble).
+    public var maxTokens = 96
+    public var temperature = 0.2
+
+    public init(model: String, client: OpenAICompatibleClient) {
+        self.model = model
+        self.client = client
+    }
+
+    /// What happened to one request.
+    public struct Outcome: Sendable {
+        public let label: TopicLabel
+        /// The validated reply as JSON, for the cache (nil when the keyword fallback was used).
+        public let cacheableReply: String?
+        public let calls: Int
+        public let promptTokens: Int
+        public let completionTokens: Int
+        /// Human-readable notes: format downgrades, HTTP errors, repairs, fallbacks.
+        public let notes: [String]
+    }
+
+    /// Shared across concurrent requests: the strongest response format the server accepted.
+    public final actor FormatState {
+        public init() {}
+        var format: ResponseFormat = .jsonSchema
+        var confirmed = false
+        func downgrade(from f: ResponseFormat) -> ResponseFormat? {
+            if confirmed && f == format { return nil }
+            if f < format { return format }
+            guard let next = ResponseFormat(rawValue: f.rawValue + 1) else { return nil }
+            format = next
+            return next
+        }
+        func confirm(_ f: ResponseFormat) { if !confirmed { format = f; confirmed = true } }
+        func current() -> (ResponseFormat, Bool) { (format, confirmed) }
+    }
+
+    struct ChatReply: Decodable {
+        struct Choice: Decodable { struct Message: Decodable { let content: String? }; let message: Message }
+        struct Usage: Decodable { let prompt_tokens: Int?; let completion_tokens: Int? }
+        let choices: [Choice]
+        let usage: Usage?
+    }
+
+    /// One chat completion; returns (content, prompt tokens, completion tokens).
+    func complete(_ messages: [ChatMessage], format: ResponseFormat, probing: Bool) async throws -> (String, Int, Int) {
+        var body: [String: Any] = [
+            "model": model,
+            "messages": messages.map { ["role": $0.role, "content": $0.content] },
+            "max_tokens": maxTokens,
+            "temperature": temperature,
+        ]
+        if let f = format.payload { body["response_format"] = f }
+        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        let reply = try await client.postJSON(path: "chat/completions", body: data, maxRetries: probing ? 0 : nil)
+        guard let decoded = try? JSONDecoder().decode(ChatReply.self, from: reply) else {
+            throw HTTPClientError(.malformedResponse, "chat reply is not an OpenAI chat completion: \(String(decoding: reply.prefix(200), as: UTF8.self))")
+        }
+        return (decoded.choices.first?.message.content ?? "", decoded.usage?.prompt_tokens ?? 0, decoded.usage?.completion_tokens ?? 0)
+    }
+
+    /// Labels one prompt. Never throws: every failure path ends in the keyword fallback with notes.
+    public func label(messages: [ChatMessage], fallback: TopicLabel, formats: FormatState) async -> Outcome {
+        var notes: [String] = []
+        var calls = 0, promptTokens = 0, completionTokens = 0
+        var invalid = 0
+        while true {
+            let (format, confirmed) = await formats.current()
+            do {
+                calls += 1
+                let (content, p, c) = try await complete(messages, format: format, probing: !confirmed)
+                promptTokens += p; completionTokens += c
+                await formats.confirm(format)
+                if let parsed = ReplyParser.parse(content) {
+                    let label = TopicLabel(label: parsed.label, description: parsed.description,
+                                           source: parsed.repaired ? .llmRepaired : .llm)
+                    if parsed.repaired { notes.append("repaired reply: \(content.prefix(120))") }
+                    let json = (try? JSONSerialization.data(withJSONObject: ["label": label.label, "description": label.description], options: [.sortedKeys]))
+                        .map { String(decoding: $0, as: UTF8.self) }
+                    return Outcome(label: label, cacheableReply: json, calls: calls, promptTokens: promptTokens,
+                                   completionTokens: completionTokens, notes: notes)
+                }
+                invalid += 1
+                notes.append("invalid reply \(invalid): \(content.prefix(120))")
+                if invalid > invalidReplyRetries { break }
+            } catch let e as HTTPClientError where !confirmed && (e.code == .httpStatus || e.code == .retriesExhausted) && e.status != nil && e.status != 429 {
+                if let next = await formats.downgrade(from: format) {
+                    notes.append("server rejected response_format \(format) (HTTP \(e.status!)); trying \(next)")
+                    continue
+                }
+                notes.append("LLM request failed: \(e)")
+                break
+            } catch {
+                notes.append("LLM request failed: \(error)")
+                break
+            }
+        }
+        notes.append("fell back to keywords")
+        return Outcome(label: fallback, cacheableReply: nil, calls: calls, promptTokens: promptTokens,
+                       completionTokens: completionTokens, notes: notes)
+    }
+
+    /// Labels many prompts with at most ``concurrency`` requests in flight; results in input order.
+    public func label(_ requests: [(messages: [ChatMessage], fallback: TopicLabel)],
+                      progress: (@Sendable (Int, Int) -> Void)? = nil) async -> [Outcome] {
+        let formats = FormatState()
+        var results = [Outcome?](repeating: nil, count: requests.count)
+        await withTaskGroup(of: (Int, Outcome).self) { group in
+            var next = 0, done = 0
+            func launch() {
+                let i = next; next += 1
+                let r = requests[i]
+                group.addTask { (i, await label(messages: r.messages, fallback: r.fallback, formats: formats)) }
+            }
+            // The first request alone settles the response format before the others start.
+            if !requests.isEmpty { launch() }
+            var settled = false
+            while let (i, outcome) = await group.next() {
+                results[i] = outcome
+                done += 1
+                progress?(done, requests.count)
+                if !settled {
+                    settled = true
+                    while next < min(requests.count, concurrency) { launch() }
+                } else if next < requests.count {
+                    launch()
+                }
+            }
+        }
+        return results.map { $0! }
+    }
+}
+
+extension LLMLabeler.Outcome {
+    /// A cached reply replayed as an outcome (no call, no tokens).
+    public static func cached(_ reply: String) -> LLMLabeler.Outcome? {
+        guard let p = ReplyParser.parse(reply) else { return nil }
+        return .init(label: TopicLabel(label: p.label, description: p.description, source: .cache),
+                     cacheableReply: reply, calls: 0, promptTokens: 0, completionTokens: 0, notes: [])
+    }
+}

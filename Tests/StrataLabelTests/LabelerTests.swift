@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+import StrataHTTP
+import StrataLabel
+import StrataTestSupport
+
+/// An OpenAI chat-completions reply whose message content is `content`.
+func chatReply(_ content: String, prompt: Int = 50, completion: Int = 10) -> String {
+    let obj: [String: Any] = [
+        "choices": [["message": ["role": "assistant", "content": content], "index": 0]],
+        "usage": ["prompt_tokens": prompt, "completion_tokens": completion],
+    ]
+    return String(decoding: try! JSONSerialization.data(withJSONObject: obj), as: UTF8.self)
+}
+
+let sketch = TopicSketch(index: 0, keywords: ["dog", "cat", "pet food", "animal"], representatives: ["A dog is a pet."],
+                         contrast: ["car, engine, wheel"], size: 10)
+
+func labeler(_ server: ScriptedHTTPServer, timeout: TimeInterval = 5) -> LLMLabeler {
+    var c = OpenAICompatibleClient.Configuration(baseURL: server.baseURL)
+    c.requestTimeout = timeout
+    c.initialBackoff = 0.05
+    c.maxRetries = 2
+    return LLMLabeler(model: "test-model", client: OpenAICompatibleClient(configuration: c))
+}
+
+func run(_ replies: [ScriptedHTTPServer.Reply], timeout: TimeInterval = 5) async throws -> (LLMLabeler.Outcome, ScriptedHTTPServer) {
+    let server = try ScriptedHTTPServer(replies)
+    let outcomes = await labeler(server, timeout: timeout).label([(LabelPrompt.messages(sketch), KeywordLabeler.label(sketch))])
+    server.stop()
+    return (outcomes[0], server)
+}
+
+@Suite("LLM labeler against a scripted server: every failure ends in a recorded outcome")
+struct LabelerTests {
+    @Test func validJSON() async throws {
+        let (o, server) = try await run([.init(body: chatReply(#"{"label": "Pets and animals", "description": "About pets."}"#))])
+        #expect(o.label == TopicLabel(label: "Pets and animals", description: "About pets.", source: .llm))
+        #expect(o.calls == 1 && o.promptTokens == 50 && o.completionTokens == 10)
+        #expect(o.cacheableReply != nil)
+        // The first request asks for the strongest structured format.
+        #expect(server.requests[0].body.contains("json_schema"))
+    }
+
+    @Test func jsonInProse() async throws {
+        let (o, _) = try await run([.init(body: chatReply("Sure! Here it is:\n```json\n{\"label\": \"Pet care\", \"description\": \"Dogs and cats.\"}\n```\nHope that helps."))])
+        #expect(o.label.label == "Pet care")
+        #expect(o.label.source == .llmRepaired)
+    }
+
+    @Test func truncatedJSON() async throws {
+        let (o, _) = try await run([.init(body: chatReply(#"{"label": "Household pets", "description": "Documents about dogs, cats and how to fee"#))])
+        #expect(o.label.label == "Household pets")
+        #expect(o.label.description.hasPrefix("Documents about dogs"))
+        #expect(o.label.source == .llmRepaired)
+    }
+
+    @Test func overLongLabel() async throws {
+        let (o, _) = try await run([.init(body: chatReply(#"{"label": "All about the many different kinds of household pets", "description": "x."}"#))])
+        #expect(o.label.label.split(separator: " ").count == 6)
+        #expect(o.label.source == .llmRepaired)
+    }
+
+    @Test("empty replies are retried, then the keyword label is used")
+    func emptyReply() async throws {
+        let (o, server) = try await run([.init(body: chatReply(""))])
+        #expect(o.label.source == .keywords)
+        #expect(o.label == KeywordLabeler.label(sketch))
+        #expect(server.requests.count == 3)  // first try + 2 retries
+        #expect(o.notes.last == "fell back to keywords")
+    }
+
+    @Test("HTTP 500 on json_schema downgrades the response format and succeeds")
+    func serverErrorDowngrade() async throws {
+        let (o, server) = try await run([
+            .init(status: 500, body: #"{"error": "json_schema not supported"}"#),
+            .init(body: chatReply(#"{"label": "Pets", "description": "Pets."}"#)),
+        ])
+        #expect(o.label.label == "Pets")
+        #expect(server.requests.count == 2)
+        #expect(server.requests[1].body.contains("json_object"))
+        #expect(o.notes.contains { $0.contains("trying jsonObject") })
+    }
+
+    @Test("persistent HTTP 500 ends in the keyword fallback, recorded")
+    func persistentServerError() async throws {
+        let (o, _) = try await run([.init(status: 500, body: "down")])
+        #expect(o.label.source == .keywords)
+        #expect(o.notes.contains { $0.contains("500") })
+    }
+
+    @Test("429 with Retry-After is waited out")
+    func rateLimited() async throws {
+        let start = Date()
+        let (o, _) = try await run([
+            .init(body: chatReply(#"{"label": "Pets", "description": "Pets."}"#)),  // confirms the format
+        ])
+        #expect(o.label.source == .llm)
+        let server = try ScriptedHTTPServer([
+            .init(body: chatReply(#"{"label": "Pets", "description": "Pets."}"#)),
+            .init(status: 429, headers: ["Retry-After": "1"], body: "slow down"),
+            .init(body: chatReply(#"{"label": "Cars", "description": "Cars."}"#)),
+        ])
+        defer { server.stop() }
+        let other = TopicSketch(index: 1, keywords: ["car"], representatives: ["cars"], contrast: [], size: 3)
+        let outs = await labeler(server).label([(LabelPrompt.messages(sketch), KeywordLabeler.label(sketch)),
+                                                (LabelPrompt.messages(other), KeywordLabeler.label(other))])
+        #expect(outs[1].label.label == "Cars")
+        #expect(Date().timeIntervalSince(start) >= 1)
+    }
+
+    @Test("a server slower than the timeout ends in the keyword fallback, not a hang")
+    func timeout() async throws {
+        let start = Date()
+        let (o, _) = try await run([.init(body: chatReply(#"{"label": "Late"}"#), delay: 3)], timeout: 0.5)
+        #expect(o.label.source == .keywords)
+        #expect(Date().timeIntervalSince(start) < 15)
+    }
+}
+
+@Suite("reply repair")
+struct ReplyParserTests {
+    @Test func cases() {
+        #expect(ReplyParser.parse(#"{"label": "Tax forms", "description": "One. Two. Three."}"#)?.description == "One. Two.")
+        #expect(ReplyParser.parse("") == nil)
+        #expect(ReplyParser.parse("Keywords: dog, cat") == nil)
+        #expect(ReplyParser.parse(#"{"label": "Keywords: dog, cat, JSON"}"#) == nil)
+        #expect(ReplyParser.parse(#"label is "label": "Tax forms""#)?.label == "Tax forms")
+        #expect(ReplyParser.parse(#"{"label": "Tax {forms}", "description": "a } b"} trailing"#)?.label == "Tax {forms}")
+    }
+
+    @Test func disambiguation() {
+        let a = TopicSketch(index: 0, keywords: ["python", "pip"], representatives: [], contrast: [], size: 1)
+        let b = TopicSketch(index: 1, keywords: ["python", "snake"], representatives: [], contrast: [], size: 1)
+        var labels = [TopicLabel(label: "Python", description: "", source: .llm), TopicLabel(label: "python", description: "", source: .llm)]
+        disambiguate(&labels, sketches: [a, b])
+        #expect(labels[0].label == "Python")
+        #expect(labels[1].label == "python (snake)")
+    }
+}
+
+@Suite("keywords, representatives, prices")
+struct DescribeTests {
+    @Test("c-TF-IDF weights follow tf/|class| · log(1 + A/f)")
+    func ctfidf() {
+        let texts = ["apple banana", "apple cherry", "dog cat", "dog bird"]
+        let k = ClassTFIDF.keywords(texts: texts, labels: [0, 0, 1, 1], classCount: 2, count: 5, minDocumentFrequency: 1)
+        // Class 0 terms: apple×2, banana, cherry, "apple banana", "apple cherry" = 6 occurrences; class 1 the same shape.
+        // A = 6; f(apple) = 2 → weight 2/6 · log(1 + 6/2).
+        #expect(k[0].first?.term == "apple")
+        #expect(abs(k[0].first!.weight - 2.0 / 6.0 * log(4.0)) < 1e-12)
+        #expect(k[1].first?.term == "dog")
+        #expect(!k[0].contains { $0.term == "dog" })
+        let filtered = ClassTFIDF.keywords(texts: texts, labels: [0, 0, 1, 1], classCount: 2, count: 5, minDocumentFrequency: 2)
+        #expect(filtered[0].map(\.term) == ["apple"])
+    }
+
+    @Test func tokenizerDropsStopWordsAndNumbers() {
+        #expect(KeywordTokenizer.words("The dog's 2 bones and THE cat") == ["dog", "bones", "cat"])
+        #expect(KeywordTokenizer.terms("python packaging wheels") == ["python", "packaging", "wheels", "python packaging", "packaging wheels"])
+    }
+
+    @Test("MMR picks the closest first, then a diverse second")
+    func mmr() {
+        // Three unit vectors: 0 and 1 nearly identical, 2 different.
+        let v: [Float] = [1, 0, 0.999, 0.0447, 0.6, 0.8]
+        let picked = Representatives.select(similarities: [0.95, 0.94, 0.9], vectors: v, dimension: 2, count: 2, lambda: 0.5)
+        #expect(picked == [0, 2])
+    }
+
+    @Test func prices() throws {
+        let table = try PriceTable.shipped()
+        #expect(table.cost(model: "gpt-4o-mini", input: 1_000_000, output: 0) == 0.15)
+        #expect(table.price(for: "gpt-4o-mini-2024-07-18") == table.price(for: "gpt-4o-mini"))
+        #expect(table.cost(model: "some-unknown-model", input: 1, output: 1) == nil)
+    }
+}
