@@ -29,19 +29,28 @@ let package = Package(
         .target(name: "StrataHTTP"),
         /// Readers and writers of document sources, SQLite wrapper, state database.
         .target(name: "StrataStore", dependencies: ["CSQLite", .product(name: "Crypto", package: "swift-crypto")]),
+        /// safetensors reader, WordPiece tokenizer, native MiniLM encoder, OpenAI-compatible embeddings.
+        .target(name: "StrataEmbed", dependencies: ["CBLAS", "StrataHTTP"]),
         /// c-TF-IDF keywords, representatives, LLM and keyword labelers, reply repair, prices.
         .target(name: "StrataLabel", dependencies: ["StrataHTTP"], resources: [.copy("prices.json")]),
+
+        /// The pipeline: fit, describe, label, hierarchy, write; estimates; reports.
+        .target(
+            name: "Strata",
+            dependencies: ["StrataLinalg", "StrataEmbed", "StrataLabel", "StrataStore", "StrataHTTP",
+                           .product(name: "Crypto", package: "swift-crypto")]
+        ),
 
         // MARK: - Executables (thin)
         .executableTarget(
             name: "strata",
             dependencies: [
-                "StrataLinalg",
+                "Strata", "StrataLinalg", "StrataStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         /// Runs the numeric core on .npy inputs for scripts/bench (compared against scikit-learn/FAISS).
-        .executableTarget(name: "strata-bench", dependencies: ["StrataLinalg"]),
+        .executableTarget(name: "strata-bench", dependencies: ["StrataLinalg", "StrataEmbed"]),
 
         // MARK: - Tests
         /// Test-only helpers (a scripted HTTP server for client error-handling tests).
@@ -49,6 +58,8 @@ let package = Package(
         .testTarget(name: "StrataHTTPTests", dependencies: ["StrataHTTP", "StrataTestSupport"]),
         .testTarget(name: "StrataLabelTests", dependencies: ["StrataLabel", "StrataHTTP", "StrataTestSupport"]),
         .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore"], exclude: ["Malformed"]),
+        .testTarget(name: "StrataEmbedTests", dependencies: ["StrataEmbed", "StrataHTTP", "StrataTestSupport"]),
+        .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataStore"]),
         .testTarget(
             name: "StrataLinalgTests",
             dependencies: ["StrataLinalg"],

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Strata needs on a fresh Debian machine. Idempotent and quiet when everything is present.
 #   scripts/setup.sh            system packages for building and testing
-#   STRATA_SETUP_PYTHON=1 ...   also the Python packages used by reference scripts and benchmarks
+#   STRATA_SETUP_PYTHON=1 ...   also the Python packages that tests and reference scripts use
+# (benchmark scripts install their own extras: faiss-cpu, sentence-transformers, threadpoolctl).
 set -euo pipefail
 
 APT_PACKAGES=(libopenblas-dev liblapacke-dev pkg-config libsqlite3-dev)
@@ -23,7 +24,7 @@ if ! command -v swift >/dev/null 2>&1; then
 fi
 
 if [ "${STRATA_SETUP_PYTHON:-0}" = "1" ]; then
-    python3 - <<'PY' 2>/dev/null || { echo "setup: installing Python packages (scikit-learn, scipy, faiss-cpu, threadpoolctl)" >&2; python3 -m pip install -q scikit-learn scipy faiss-cpu threadpoolctl; }
-import sklearn, scipy, faiss, threadpoolctl
+    python3 - <<'PY' 2>/dev/null || { echo "setup: installing Python packages (numpy, scikit-learn, scipy, jsonschema)" >&2; python3 -m pip install -q numpy scikit-learn scipy jsonschema; }
+import numpy, sklearn, scipy, jsonschema
 PY
 fi

@@ -1,7 +1,27 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh Debian machine: installs what is missing, builds, runs every test.
+# The whole test suite, from a fresh Debian machine: installs what is missing (apt packages, the MiniLM
+# model, the local LLM server — built once, about 2–6 minutes — and the Python packages the
+# reference checks use), builds, starts the local LLM server, runs every test, stops the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
 scripts/setup.sh
-swift build
-swift test
+STRATA_SETUP_PYTHON=1 scripts/setup.sh
+scripts/fetch-model.sh >/dev/null
+
+echo "▸ local LLM server" >&2
+started_llm=0
+if ! scripts/llm-server.sh status >/dev/null 2>&1; then started_llm=1; fi
+if STRATA_TEST_LLM_URL=$(scripts/llm-server.sh start); then
+    export STRATA_TEST_LLM_URL
+else
+    echo "test.sh: the local LLM server did not start; end-to-end LLM tests will fail under CI=true" >&2
+    export STRATA_TEST_LLM_URL=""
+fi
+cleanup() { if [ "$started_llm" = 1 ]; then scripts/llm-server.sh stop >/dev/null 2>&1 || true; fi; }
+trap cleanup EXIT
+
+echo "▸ build (release CLI for the end-to-end tests, then debug for unit tests)" >&2
+swift build -c release --product strata
+swift build --build-tests
+swift test --skip-build

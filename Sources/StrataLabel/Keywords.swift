@@ -23,7 +23,8 @@ public enum KeywordTokenizer {
         together too toward towards under until up upon us use used using very via was we well were what whatever \
         when whence whenever where whereafter whereas whereby wherein whereupon wherever whether which while whither \
         who whoever whole whom whose why will with within without would yet you your yours yourself yourselves \
-        ll ve don doesn didn isn wasn aren weren won wouldn shouldn couldn can't don't it's i'm you're
+        ll ve don doesn didn isn wasn aren weren won wouldn shouldn couldn can't don't it's i'm you're \
+        two three four five six seven eight nine ten hundred thousand first second third
         """.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
 
     /// Kept words of `text`, in order.

@@ -10,18 +10,23 @@ public struct ChatMessage: Sendable, Codable, Equatable {
 
 /// The structured-output modes tried, strongest first. Servers that reject one (4xx/5xx) are asked
 /// again with the next; the first that works is remembered for the rest of the run.
+/// `jsonObjectSchema` is llama.cpp's dialect (`{"type": "json_object", "schema": …}`, grammar-constrained),
+/// which its server accepts where it rejects OpenAI's `json_schema` with HTTP 500.
 public enum ResponseFormat: Int, Sendable, CaseIterable, Comparable {
-    case jsonSchema, jsonObject, none
+    case jsonSchema, jsonObjectSchema, jsonObject, none
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+
+    static var schema: [String: Any] { [
+        "type": "object",
+        "properties": ["label": ["type": "string", "maxLength": 60], "description": ["type": "string", "maxLength": 300]],
+        "required": ["label", "description"], "additionalProperties": false,
+    ] }
 
     var payload: Any? {
         switch self {
         case .jsonSchema:
-            return ["type": "json_schema", "json_schema": ["name": "topic_label", "strict": true, "schema": [
-                "type": "object",
-                "properties": ["label": ["type": "string"], "description": ["type": "string"]],
-                "required": ["label", "description"], "additionalProperties": false,
-            ]]]
+            return ["type": "json_schema", "json_schema": ["name": "topic_label", "strict": true, "schema": Self.schema]]
+        case .jsonObjectSchema: return ["type": "json_object", "schema": Self.schema]
         case .jsonObject: return ["type": "json_object"]
         case .none: return nil
         }
@@ -31,33 +36,34 @@ public enum ResponseFormat: Int, Sendable, CaseIterable, Comparable {
 /// Builds the labeling prompts. Pure functions: the same sketch always gives the same prompt (and so
 /// the same cache key).
 public enum LabelPrompt {
-    public static let system = """
-        You name clusters of documents for a search filter. Reply with JSON only: \
-        {"label": "<2 to 6 words>", "description": "<one or two sentences>"}. \
-        The label must say what the documents are about, specifically enough to tell this cluster \
-        apart from the others listed as contrast.
+    /// Instructions, phrased as a plain question: small models copy placeholders and example objects
+    /// verbatim, and some chat templates (Gemma's in llama.cpp) drop system messages, so everything
+    /// goes into one user message.
+    public static let instructions = """
+        These documents come from one cluster of a larger collection. What is their common topic? \
+        Answer with a JSON object with two keys: "label", a specific name for the topic in two to six \
+        words, and "description", one sentence saying what the documents are about.
         """
 
-    /// The user message for one topic: keywords, representative documents, contrast topics.
+    /// The user message for one topic: keywords, representative documents, contrast topics, question.
     public static func user(_ s: TopicSketch) -> String {
         var text = "Keywords: \(s.keywords.prefix(10).joined(separator: ", "))\n\nDocuments:\n"
         for (i, r) in s.representatives.enumerated() { text += "\(i + 1). \(r)\n" }
         if !s.contrast.isEmpty {
-            text += "\nOther clusters (for contrast, do not use their topics):\n"
-            for c in s.contrast { text += "- \(c)\n" }
+            text += "\nOther clusters, which are different topics: \(s.contrast.joined(separator: "; "))\n"
         }
-        text += "\nJSON:"
+        text += "\n" + instructions
         return text
     }
 
     /// The user message for naming a parent of several topics.
-    public static func parent(childLabels: [String]) -> String {
-        "These topics form one group:\n" + childLabels.map { "- \($0)" }.joined(separator: "\n")
-            + "\n\nName the group. JSON:"
+    public static func parent(childLabels: [String]) -> [ChatMessage] {
+        [ChatMessage(role: "user", content: "These topics belong to one group: " + childLabels.joined(separator: "; ")
+            + ".\n\nWhat is the group's common theme? Answer with a JSON object with two keys: \"label\", a name for the group in two to six words, and \"description\", one sentence.")]
     }
 
     public static func messages(_ s: TopicSketch) -> [ChatMessage] {
-        [ChatMessage(role: "system", content: system), ChatMessage(role: "user", content: user(s))]
+        [ChatMessage(role: "user", content: user(s))]
     }
 }
 
@@ -115,7 +121,7 @@ public struct LLMLabeler: Sendable {
     }
 
     /// One chat completion; returns (content, prompt tokens, completion tokens).
-    func complete(_ messages: [ChatMessage], format: ResponseFormat, probing: Bool) async throws -> (String, Int, Int) {
+    func complete(_ messages: [ChatMessage], format: ResponseFormat, probing: Bool, temperature: Double) async throws -> (String, Int, Int) {
         var body: [String: Any] = [
             "model": model,
             "messages": messages.map { ["role": $0.role, "content": $0.content] },
@@ -132,7 +138,11 @@ public struct LLMLabeler: Sendable {
     }
 
     /// Labels one prompt. Never throws: every failure path ends in the keyword fallback with notes.
-    public func label(messages: [ChatMessage], fallback: TopicLabel, formats: FormatState) async -> Outcome {
+    /// A reply counts as valid when it parses (``ReplyParser``) and, when `grounding` is given, some
+    /// word of the label occurs in it (the topic's keywords and documents). Retries raise the
+    /// temperature so that a deterministic bad answer is not simply repeated.
+    public func label(messages: [ChatMessage], fallback: TopicLabel, grounding: String? = nil,
+                      formats: FormatState) async -> Outcome {
         var notes: [String] = []
         var calls = 0, promptTokens = 0, completionTokens = 0
         var invalid = 0
@@ -140,10 +150,11 @@ public struct LLMLabeler: Sendable {
             let (format, confirmed) = await formats.current()
             do {
                 calls += 1
-                let (content, p, c) = try await complete(messages, format: format, probing: !confirmed)
+                let (content, p, c) = try await complete(messages, format: format, probing: !confirmed,
+                                                         temperature: min(1, temperature + 0.4 * Double(invalid)))
                 promptTokens += p; completionTokens += c
                 await formats.confirm(format)
-                if let parsed = ReplyParser.parse(content) {
+                if let parsed = ReplyParser.parse(content), grounding.map({ ReplyParser.isGrounded(parsed.label, in: $0) }) ?? true {
                     let label = TopicLabel(label: parsed.label, description: parsed.description,
                                            source: parsed.repaired ? .llmRepaired : .llm)
                     if parsed.repaired { notes.append("repaired reply: \(content.prefix(120))") }
@@ -173,7 +184,7 @@ public struct LLMLabeler: Sendable {
     }
 
     /// Labels many prompts with at most ``concurrency`` requests in flight; results in input order.
-    public func label(_ requests: [(messages: [ChatMessage], fallback: TopicLabel)],
+    public func label(_ requests: [(messages: [ChatMessage], fallback: TopicLabel, grounding: String?)],
                       progress: (@Sendable (Int, Int) -> Void)? = nil) async -> [Outcome] {
         let formats = FormatState()
         var results = [Outcome?](repeating: nil, count: requests.count)
@@ -182,7 +193,7 @@ public struct LLMLabeler: Sendable {
             func launch() {
                 let i = next; next += 1
                 let r = requests[i]
-                group.addTask { (i, await label(messages: r.messages, fallback: r.fallback, formats: formats)) }
+                group.addTask { (i, await label(messages: r.messages, fallback: r.fallback, grounding: r.grounding, formats: formats)) }
             }
             // The first request alone settles the response format before the others start.
             if !requests.isEmpty { launch() }

@@ -21,9 +21,14 @@ public enum ReplyParser {
         guard !text.isEmpty else { return nil }
         var repaired = text != content.trimmingCharacters(in: .whitespacesAndNewlines)
         var object = decode(text)
+        if object == nil {
+            // Raw newlines or tabs inside strings (seen from grammar-constrained small models).
+            let escaped = escapeControlCharactersInStrings(text)
+            if escaped != text, let o = decode(escaped) { object = o; text = escaped; repaired = true }
+        }
         if object == nil, let start = text.firstIndex(of: "{") {
             repaired = true
-            let tail = String(text[start...])
+            let tail = escapeControlCharactersInStrings(String(text[start...]))
             object = decode(balancedPrefix(tail) ?? closeTruncated(tail))
         }
         var label = object?["label"] as? String
@@ -31,8 +36,7 @@ public enum ReplyParser {
         if label == nil, let l = field("label", in: text) { label = l; description = description ?? field("description", in: text); repaired = true }
         guard var l = label.map({ clean($0) }), !l.isEmpty else { return nil }
         // Prompt echoes and rambling are not labels.
-        let lower = l.lowercased()
-        if lower.contains("keywords") || lower.contains("json") || lower.contains("label:") || l.count > 80 { return nil }
+        if !isPlausibleLabel(l) { return nil }
         let words = l.split(separator: " ")
         if words.count > TopicLabel.maxLabelWords {
             l = words.prefix(TopicLabel.maxLabelWords).joined(separator: " ")
@@ -44,6 +48,41 @@ public enum ReplyParser {
         if sentences.count > 2 { d = sentences.prefix(2).joined(separator: " "); repaired = true }
         if d.count > 400 { d = String(d.prefix(400)); repaired = true }
         return Parsed(label: l, description: d, repaired: repaired)
+    }
+
+    /// Rejects echoes of the prompt, placeholders, identifiers and punctuation: a label needs a word of
+    /// at least three letters and must not be about labels, JSON, keywords or descriptions.
+    public static func isPlausibleLabel(_ label: String) -> Bool {
+        let lower = label.lowercased()
+        if label.count > 80 || lower.contains("_") { return false }
+        let banned = ["keyword", "json", "label", "description of", "a description", "topic", "cluster", "document",
+                      "model", "placeholder", "words", "example"]
+        if banned.contains(where: { lower.contains($0) }) { return false }
+        let words = lower.split(whereSeparator: { !$0.isLetter })
+        return words.contains { $0.count >= 3 }
+    }
+
+    /// True when some content word of `label` (or its first five letters, a crude stem) occurs in
+    /// `context` — the topic's keywords and representative texts. Catches fluent labels that have
+    /// nothing to do with the documents.
+    public static func isGrounded(_ label: String, in context: String) -> Bool {
+        let haystack = context.lowercased()
+        let words = label.lowercased().split(whereSeparator: { !$0.isLetter }).map(String.init).filter { $0.count >= 3 }
+        return words.contains { w in haystack.contains(w) || (w.count > 5 && haystack.contains(String(w.prefix(5)))) }
+    }
+
+    /// Replaces raw control characters inside JSON strings with spaces.
+    static func escapeControlCharactersInStrings(_ s: String) -> String {
+        var out = ""
+        var inString = false, escaped = false
+        for ch in s {
+            if inString {
+                if escaped { escaped = false } else if ch == "\\" { escaped = true } else if ch == "\"" { inString = false }
+                else if ch.isNewline || ch == "\t" || (ch.asciiValue.map { $0 < 0x20 } ?? false) { out.append(" "); continue }
+            } else if ch == "\"" { inString = true }
+            out.append(ch)
+        }
+        return out
     }
 
     static func decode(_ s: String) -> [String: Any]? {

@@ -70,3 +70,31 @@ public final class StateDatabase {
                      [.text(model), .text(promptHash), .text(reply), .text(ISO8601DateFormatter().string(from: Date()))])
     }
 }
+
+extension StateDatabase {
+    /// Records a finished run: its manifest and every document's assignment, replacing the previous
+    /// assignments, in one transaction.
+    public func recordRun(id: String, manifest: Data, assignments: [(id: String, hash: String, topic: Int, score: Double)]) throws {
+        try db.execute("""
+            CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, finished TEXT NOT NULL, manifest TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS documents (id TEXT PRIMARY KEY, content_sha256 TEXT NOT NULL,
+                topic_id INTEGER NOT NULL, score REAL NOT NULL, run TEXT NOT NULL) WITHOUT ROWID;
+            """)
+        try db.transaction {
+            try db.query("INSERT INTO runs (id, finished, manifest) VALUES (?, ?, ?)",
+                         [.text(id), .text(ISO8601DateFormatter().string(from: Date())), .text(String(decoding: manifest, as: UTF8.self))])
+            try db.execute("DELETE FROM documents")
+            let stmt = try db.prepare("INSERT INTO documents (id, content_sha256, topic_id, score, run) VALUES (?, ?, ?, ?, ?)")
+            for a in assignments {
+                try stmt.run([.text(a.id), .text(a.hash), .integer(Int64(a.topic)), .real(a.score), .text(id)])
+            }
+        }
+    }
+
+    /// Number of recorded runs.
+    public func runCount() throws -> Int {
+        let exists = try db.query("SELECT 1 FROM sqlite_master WHERE name = 'runs'")
+        if exists.isEmpty { return 0 }
+        return try db.query("SELECT COUNT(*) FROM runs").first?.first?.int ?? 0
+    }
+}

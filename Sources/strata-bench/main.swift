@@ -1,4 +1,5 @@
 import Foundation
+import StrataEmbed
 import StrataLinalg
 
 // Runs the numeric core on .npy inputs for scripts/bench/*.sh and prints one JSON object per command.
@@ -105,6 +106,29 @@ do {
         let m = try KMeans.fitAuto(x, options: opts)
         emit(["seconds": now() - t0, "iterations": m.iterations, "inertia": m.inertia,
               "input_bytes": n * d * 4, "centroid_bytes": k * d * 4])
+    case "encode":
+        guard let input = opt("input") else { fail("--input TEXTS.jsonl is required") }
+        let texts: [String] = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n").map {
+            let obj = try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+            return obj["text"] as? String ?? ""
+        }
+        let dir = opt("model-dir").map { URL(fileURLWithPath: $0) } ?? MiniLMEncoder.defaultModelDirectory()
+        let encoder = try MiniLMEncoder(modelDirectory: dir)
+        var options = EncodeOptions()
+        if let b = opt("max-batch-tokens").flatMap(Int.init) { options.maxBatchTokens = b }
+        if opt("parallelism") == "blas" { options.parallelism = .blasThreads }
+        let tokens = texts.reduce(0) { $0 + encoder.tokenize($1).count }
+        var times: [Double] = []
+        var vectors: [Float] = []
+        for _ in 0..<int("repeats", 3) {
+            let t0 = now()
+            vectors = encoder.embed(texts, options: options)
+            times.append(now() - t0)
+        }
+        if let out = opt("out") {
+            try NPY.write(try Matrix(rows: texts.count, cols: encoder.dimension, storage: vectors), to: URL(fileURLWithPath: out))
+        }
+        emit(["seconds": medianOf(times), "tokens": tokens, "docs": texts.count, "all_seconds": times])
     default:
         fail("unknown command \(command)")
     }

@@ -26,7 +26,7 @@ func labeler(_ server: ScriptedHTTPServer, timeout: TimeInterval = 5) -> LLMLabe
 
 func run(_ replies: [ScriptedHTTPServer.Reply], timeout: TimeInterval = 5) async throws -> (LLMLabeler.Outcome, ScriptedHTTPServer) {
     let server = try ScriptedHTTPServer(replies)
-    let outcomes = await labeler(server, timeout: timeout).label([(LabelPrompt.messages(sketch), KeywordLabeler.label(sketch))])
+    let outcomes = await labeler(server, timeout: timeout).label([(LabelPrompt.messages(sketch), KeywordLabeler.label(sketch), nil)])
     server.stop()
     return (outcomes[0], server)
 }
@@ -79,7 +79,8 @@ struct LabelerTests {
         #expect(o.label.label == "Pets")
         #expect(server.requests.count == 2)
         #expect(server.requests[1].body.contains("json_object"))
-        #expect(o.notes.contains { $0.contains("trying jsonObject") })
+        #expect(server.requests[1].body.contains("\"schema\""))
+        #expect(o.notes.contains { $0.contains("trying jsonObjectSchema") })
     }
 
     @Test("persistent HTTP 500 ends in the keyword fallback, recorded")
@@ -103,8 +104,8 @@ struct LabelerTests {
         ])
         defer { server.stop() }
         let other = TopicSketch(index: 1, keywords: ["car"], representatives: ["cars"], contrast: [], size: 3)
-        let outs = await labeler(server).label([(LabelPrompt.messages(sketch), KeywordLabeler.label(sketch)),
-                                                (LabelPrompt.messages(other), KeywordLabeler.label(other))])
+        let outs = await labeler(server).label([(LabelPrompt.messages(sketch), KeywordLabeler.label(sketch), nil),
+                                                (LabelPrompt.messages(other), KeywordLabeler.label(other), nil)])
         #expect(outs[1].label.label == "Cars")
         #expect(Date().timeIntervalSince(start) >= 1)
     }
@@ -120,6 +121,21 @@ struct LabelerTests {
 
 @Suite("reply repair")
 struct ReplyParserTests {
+    @Test("junk labels are rejected; labels must be grounded in the topic")
+    func validation() async throws {
+        for junk in ["1", ",", "model_100", "A description of a topic", "Keywords: dog"] {
+            #expect(ReplyParser.parse("{\"label\": \"\(junk)\", \"description\": \"x\"}") == nil, "\(junk)")
+        }
+        #expect(ReplyParser.isGrounded("Flowering plants", in: "flowers leaves genus tree"))
+        #expect(!ReplyParser.isGrounded("Hockey polo", in: "flowers leaves genus tree"))
+        // An ungrounded reply is retried and, when it persists, replaced by the keyword label.
+        let server = try ScriptedHTTPServer([.init(body: chatReply(#"{"label": "Ice hockey", "description": "Sport."}"#))])
+        defer { server.stop() }
+        let o = await labeler(server).label([(LabelPrompt.messages(sketch), KeywordLabeler.label(sketch), "dog cat pet food animal")])
+        #expect(o[0].label.source == .keywords)
+        #expect(server.requests.count == 3)
+    }
+
     @Test func cases() {
         #expect(ReplyParser.parse(#"{"label": "Tax forms", "description": "One. Two. Three."}"#)?.description == "One. Two.")
         #expect(ReplyParser.parse("") == nil)
@@ -127,6 +143,9 @@ struct ReplyParserTests {
         #expect(ReplyParser.parse(#"{"label": "Keywords: dog, cat, JSON"}"#) == nil)
         #expect(ReplyParser.parse(#"label is "label": "Tax forms""#)?.label == "Tax forms")
         #expect(ReplyParser.parse(#"{"label": "Tax {forms}", "description": "a } b"} trailing"#)?.label == "Tax {forms}")
+        // A raw newline inside a string (grammar-constrained small models do this).
+        let raw = ReplyParser.parse("{ \"label\": \"Pet care\", \"description\": \"took the puppy to the vet.\n\" }")
+        #expect(raw?.label == "Pet care" && raw?.description == "took the puppy to the vet." && raw?.repaired == true)
     }
 
     @Test func disambiguation() {

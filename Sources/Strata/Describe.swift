@@ -1,0 +1,76 @@
+import Foundation
+import StrataLabel
+import StrataLinalg
+import StrataStore
+
+/// Per-topic descriptions: c-TF-IDF keywords, representatives, centroids, cohesion.
+public struct TopicDescription: Sendable {
+    public let keywords: [[String]]
+    /// Indices of representative documents per topic.
+    public let representatives: [[Int]]
+    /// Unit-norm centroid of each topic in embedding space (k × d).
+    public let centroids: Matrix
+    /// Cosine of every document to its topic's centroid.
+    public let scores: [Float]
+    public let cohesion: [Double]
+    public let sketches: [TopicSketch]
+}
+
+enum Describe {
+    /// Words kept per representative in prompts (about 80 tokens).
+    static let representativeWords = 60
+
+    static func truncate(_ text: String, words: Int) -> String {
+        let w = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" })
+        return w.count <= words ? w.joined(separator: " ") : w.prefix(words).joined(separator: " ") + " …"
+    }
+
+    static func run(documents: [Document], embeddings x: Matrix, labels: [Int], k: Int,
+                    keywordCount: Int = 10, representativeCount: Int = 5) -> TopicDescription {
+        let n = x.rows, d = x.cols
+        var centroids = Matrix(rows: k, cols: d)
+        for i in 0..<n { for j in 0..<d { centroids[labels[i], j] += x[i, j] } }
+        centroids = centroids.normalizedRows()
+        var scores = [Float](repeating: 0, count: n)
+        var cohesion = [Double](repeating: 0, count: k), counts = [Int](repeating: 0, count: k)
+        for i in 0..<n {
+            var dot: Float = 0
+            for j in 0..<d { dot += x[i, j] * centroids[labels[i], j] }
+            scores[i] = dot
+            cohesion[labels[i]] += Double(dot)
+            counts[labels[i]] += 1
+        }
+        for t in 0..<k where counts[t] > 0 { cohesion[t] /= Double(counts[t]) }
+        let minDF = documents.count >= 1000 ? 3 : 2
+        let keywords = ClassTFIDF.keywords(texts: documents.map(\.text), labels: labels, classCount: k,
+                                           count: keywordCount, minDocumentFrequency: minDF).map { $0.map(\.term) }
+        var members = [[Int]](repeating: [], count: k)
+        for (i, l) in labels.enumerated() { members[l].append(i) }
+        var reps: [[Int]] = []
+        for t in 0..<k {
+            let m = members[t]
+            var vectors = [Float](); vectors.reserveCapacity(m.count * d)
+            for i in m { vectors += x.row(i) }
+            let picked = Representatives.select(similarities: m.map { scores[$0] }, vectors: vectors, dimension: d,
+                                                count: representativeCount)
+            reps.append(picked.map { m[$0] })
+        }
+        // Contrast: the three nearest other topics by centroid cosine.
+        var sketches: [TopicSketch] = []
+        for t in 0..<k {
+            var sims: [(Int, Float)] = []
+            for u in 0..<k where u != t {
+                var dot: Float = 0
+                for j in 0..<d { dot += centroids[t, j] * centroids[u, j] }
+                sims.append((u, dot))
+            }
+            sims.sort { $0.1 > $1.1 }
+            let contrast = sims.prefix(3).map { keywords[$0.0].prefix(4).joined(separator: ", ") }.filter { !$0.isEmpty }
+            sketches.append(TopicSketch(index: t, keywords: keywords[t],
+                                        representatives: reps[t].map { truncate(documents[$0].text, words: representativeWords) },
+                                        contrast: contrast, size: members[t].count))
+        }
+        return TopicDescription(keywords: keywords, representatives: reps, centroids: centroids, scores: scores,
+                                cohesion: cohesion, sketches: sketches)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import StrataEmbed
+import StrataHTTP
+import StrataLinalg
+import StrataStore
+
+/// Embeddings for a set of documents, with what it cost.
+public struct EmbeddingResult: Sendable {
+    /// n × dimension, unit-norm rows, in document order.
+    public let matrix: Matrix
+    public let embedded: Int
+    public let cached: Int
+    /// Tokens sent to the embedder (MiniLM WordPiece count).
+    public let tokens: Int
+    public let fingerprint: String
+}
+
+/// Creates embedders from a spec and embeds documents through the state database's cache.
+public enum EmbeddingStage {
+    /// The embedder for `spec` (nil for `field:`).
+    public static func makeEmbedder(_ spec: EmbedderSpec, baseURL: URL) throws -> (any Embedder)? {
+        switch spec {
+        case .minilm:
+            return try MiniLMEmbedder()
+        case .openai(let model):
+            let key = OpenAICompatibleClient.Configuration.apiKey(fromEnvironment: ["STRATA_EMBEDDING_API_KEY", "OPENAI_API_KEY"])
+            return OpenAIEmbedder(model: model, client: OpenAICompatibleClient(configuration: .init(baseURL: baseURL, apiKey: key)))
+        case .field:
+            return nil
+        }
+    }
+
+    /// Embeds `documents`: cached vectors are reused, only new texts go to the embedder, and new
+    /// vectors are stored (one transaction) before returning. Rows are L2-normalised.
+    public static func embed(_ documents: [Document], spec: EmbedderSpec, baseURL: URL, state: StateDatabase,
+                             tokenCounter: ((String) -> Int)?, reporter: RunReporter) async throws -> EmbeddingResult {
+        if case .field(let name) = spec {
+            var dim: Int?
+            var values: [Float] = []
+            for d in documents {
+                guard case .array(let arr)? = d.metadata[name] else {
+                    throw StrataError(.failed, "\(d.location): field \"\(name)\" is missing or not an array of numbers")
+                }
+                let v: [Float] = try arr.map {
+                    switch $0 {
+                    case .number(let x): return Float(x)
+                    case .integer(let x): return Float(x)
+                    default: throw StrataError(.failed, "\(d.location): field \"\(name)\" holds a non-number")
+                    }
+                }
+                try checkDimension(v, expected: dim, context: "\(d.location) field \"\(name)\"")
+                dim = v.count
+                values += v
+            }
+            let m = try Matrix(rows: documents.count, cols: dim ?? 0, storage: values).normalizedRows()
+            return EmbeddingResult(matrix: m, embedded: 0, cached: 0, tokens: 0, fingerprint: "field:\(name)")
+        }
+        guard let embedder = try makeEmbedder(spec, baseURL: baseURL) else { fatalError("unreachable") }
+        let hashes = documents.map(\.contentHash)
+        let cached = try state.cachedEmbeddings(model: embedder.fingerprint, hashes: hashes)
+        var missing: [Int] = []
+        var seen = Set<String>()
+        for (i, h) in hashes.enumerated() where cached[h] == nil && seen.insert(h).inserted { missing.append(i) }
+        reporter.info("\(documents.count - missing.count) cached, \(missing.count) to embed with \(spec)")
+        var fresh: [String: [Float]] = [:]
+        var tokens = 0
+        if !missing.isEmpty {
+            let texts = missing.map { documents[$0].text }
+            if let tokenCounter { tokens = texts.reduce(0) { $0 + tokenCounter($1) } }
+            let batch = try await embedder.embed(texts) { done, total in reporter.progress("embed", done: done, total: total) }
+            var entries: [(hash: String, vector: [Float])] = []
+            for (o, i) in missing.enumerated() {
+                let v = Array(batch.row(o))
+                fresh[hashes[i]] = v
+                entries.append((hashes[i], v))
+            }
+            try state.storeEmbeddings(model: embedder.fingerprint, entries)
+        }
+        let dim = cached.values.first?.count ?? fresh.values.first?.count ?? embedder.dimension ?? 0
+        var storage = [Float]()
+        storage.reserveCapacity(documents.count * dim)
+        for h in hashes {
+            guard let v = fresh[h] ?? cached[h], v.count == dim else {
+                throw StrataError(.failed, "embedding cache holds vectors of different lengths for \(embedder.fingerprint); delete the state directory's cache and rerun")
+            }
+            storage += v
+        }
+        let m = try Matrix(rows: documents.count, cols: dim, storage: storage).normalizedRows()
+        return EmbeddingResult(matrix: m, embedded: missing.count, cached: documents.count - missing.count,
+                               tokens: tokens, fingerprint: embedder.fingerprint)
+    }
+}

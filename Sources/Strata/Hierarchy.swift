@@ -1,0 +1,57 @@
+import Foundation
+import StrataLabel
+import StrataLinalg
+import StrataStore
+
+/// Parents over topics: spherical k-means over the topic centroids (≈ √k parents), named by the
+/// LLM from their children's labels, or by their c-TF-IDF keywords.
+struct HierarchyResult {
+    var parents: [ParentTopic] = []
+    var parentOfTopic: [Int?]
+    var calls = 0, promptTokens = 0, completionTokens = 0
+    var notes: [String] = []
+}
+
+enum Hierarchy {
+    static func build(description: TopicDescription, labels: [TopicLabel], documents: [Document], topicOfDocument: [Int],
+                      spec: LabelerSpec, options: RunOptions, state: StateDatabase,
+                      reporter: RunReporter) async throws -> HierarchyResult {
+        let k = description.centroids.rows
+        var result = HierarchyResult(parentOfTopic: [Int?](repeating: nil, count: k))
+        guard k >= 6 else { return result }
+        var o = KMeans.Options(k: max(2, Int(Double(k).squareRoot().rounded())))
+        o.metric = .cosine
+        o.seed = options.seed
+        o.restarts = 8
+        let model = try KMeans.fit(description.centroids, options: o)
+        // Parents ordered by first child so ids are stable for a given fit.
+        var order: [Int] = []
+        for l in model.labels where !order.contains(l) { order.append(l) }
+        let parentOf = model.labels.map { order.firstIndex(of: $0)! }
+        let p = order.count
+        let children = (0..<p).map { j in (0..<k).filter { parentOf[$0] == j } }
+        let keywords = ClassTFIDF.keywords(texts: documents.map(\.text), labels: topicOfDocument.map { parentOf[$0] },
+                                           classCount: p, count: 10, minDocumentFrequency: 2).map { $0.map(\.term) }
+        let sketches = (0..<p).map { j in
+            TopicSketch(index: j, keywords: keywords[j], representatives: [], contrast: [],
+                        size: children[j].reduce(0) { $0 + description.representatives[$1].count })
+        }
+        var named = sketches.map(KeywordLabeler.label)
+        if case .openai(let m) = spec {
+            let prompts = (0..<p).map { j in LabelPrompt.parent(childLabels: children[j].map { labels[$0].label }) }
+            let groundings: [String?] = (0..<p).map { j in (children[j].map { labels[$0].label } + keywords[j]).joined(separator: " ") }
+            let r = try await Labeling.label(prompts: prompts, fallbacks: named, groundings: groundings, model: m, options: options, state: state,
+                                             reporter: reporter, what: "parent")
+            named = r.labels
+            result.calls = r.calls; result.promptTokens = r.promptTokens; result.completionTokens = r.completionTokens
+            result.notes = r.notes
+        }
+        disambiguate(&named, sketches: sketches)
+        result.parents = (0..<p).map { j in
+            ParentTopic(id: j, label: named[j].label, description: named[j].description, children: children[j],
+                        labelSource: named[j].source)
+        }
+        result.parentOfTopic = parentOf.map { Optional($0) }
+        return result
+    }
+}

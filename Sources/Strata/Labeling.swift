@@ -1,0 +1,88 @@
+import Crypto
+import Foundation
+import StrataHTTP
+import StrataLabel
+import StrataStore
+
+/// Labels for a set of sketches, with the spend and what happened.
+struct LabelingResult {
+    var labels: [TopicLabel]
+    var calls = 0
+    var promptTokens = 0
+    var completionTokens = 0
+    var notes: [String] = []
+    var warnings: [String] = []
+}
+
+enum Labeling {
+    static func client(_ options: RunOptions) -> OpenAICompatibleClient {
+        let key = OpenAICompatibleClient.Configuration.apiKey(fromEnvironment: ["STRATA_LLM_API_KEY", "OPENAI_API_KEY"])
+        var c = OpenAICompatibleClient.Configuration(baseURL: options.llmBaseURL, apiKey: key)
+        c.requestTimeout = 120
+        return OpenAICompatibleClient(configuration: c)
+    }
+
+    /// Cache key of a prompt: SHA-256 over the model and the exact messages.
+    static func promptHash(model: String, messages: [ChatMessage]) -> String {
+        var text = model
+        for m in messages { text += "\u{1F}" + m.role + "\u{1E}" + m.content }
+        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Labels prompts through the cache: cached replies are reused, the rest go to the LLM
+    /// concurrently, and valid new replies are cached. Falls back to `fallbacks` per prompt.
+    static func label(prompts: [[ChatMessage]], fallbacks: [TopicLabel], groundings: [String?], model: String, options: RunOptions,
+                      state: StateDatabase, reporter: RunReporter, what: String) async throws -> LabelingResult {
+        var result = LabelingResult(labels: fallbacks)
+        var pending: [Int] = []
+        var hashes: [String] = []
+        for (i, p) in prompts.enumerated() {
+            let h = promptHash(model: model, messages: p)
+            hashes.append(h)
+            if let reply = try state.cachedLabel(model: model, promptHash: h), let o = LLMLabeler.Outcome.cached(reply) {
+                result.labels[i] = o.label
+            } else {
+                pending.append(i)
+            }
+        }
+        reporter.info("\(prompts.count - pending.count) \(what) label(s) from cache, \(pending.count) to ask \(model)")
+        guard !pending.isEmpty else { return result }
+        var labeler = LLMLabeler(model: model, client: client(options))
+        labeler.concurrency = options.llmConcurrency
+        let outcomes = await labeler.label(pending.map { (prompts[$0], fallbacks[$0], groundings[$0]) }) { done, total in
+            reporter.progress("label", done: done, total: total)
+        }
+        var fellBack = 0
+        for (o, i) in zip(outcomes, pending) {
+            result.labels[i] = o.label
+            result.calls += o.calls
+            result.promptTokens += o.promptTokens
+            result.completionTokens += o.completionTokens
+            result.notes += o.notes.map { "\(what) \(i): \($0)" }
+            if let reply = o.cacheableReply { try state.storeLabel(model: model, promptHash: hashes[i], reply: reply) }
+            if o.label.source == .keywords { fellBack += 1 }
+        }
+        if fellBack > 0 {
+            let msg = "\(fellBack) of \(pending.count) \(what) label(s) fell back to keywords (see run.labeler.notes)"
+            result.warnings.append(msg)
+            reporter.warning(msg)
+        }
+        return result
+    }
+
+    static func run(_ sketches: [TopicSketch], spec: LabelerSpec, options: RunOptions, state: StateDatabase,
+                    reporter: RunReporter) async throws -> LabelingResult {
+        let fallbacks = sketches.map(KeywordLabeler.label)
+        var result: LabelingResult
+        switch spec {
+        case .keywords:
+            result = LabelingResult(labels: fallbacks)
+        case .openai(let model):
+            let groundings: [String?] = sketches.map { ($0.keywords + $0.representatives).joined(separator: " ") }
+            result = try await label(prompts: sketches.map(LabelPrompt.messages), fallbacks: fallbacks, groundings: groundings, model: model,
+                                     options: options, state: state, reporter: reporter, what: "topic")
+        }
+        disambiguate(&result.labels, sketches: sketches)
+        return result
+    }
+}

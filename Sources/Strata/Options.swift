@@ -1,0 +1,131 @@
+import Foundation
+import StrataStore
+
+/// Which embedder a run uses (`--embedder`).
+public enum EmbedderSpec: Sendable, Equatable, CustomStringConvertible {
+    /// The native MiniLM encoder (default).
+    case minilm
+    /// An OpenAI-compatible `/v1/embeddings` model.
+    case openai(model: String)
+    /// Vectors already stored in this metadata field of every document.
+    case field(String)
+
+    /// Parses `minilm`, `openai:MODEL` or `field:NAME`.
+    public static func parse(_ s: String) throws -> EmbedderSpec {
+        if s == "minilm" { return .minilm }
+        if s.hasPrefix("openai:"), s.count > 7 { return .openai(model: String(s.dropFirst(7))) }
+        if s.hasPrefix("field:"), s.count > 6 { return .field(String(s.dropFirst(6))) }
+        throw StrataError(.usage, "unknown embedder \"\(s)\": use minilm, openai:MODEL or field:NAME")
+    }
+
+    public var description: String {
+        switch self {
+        case .minilm: return "minilm"
+        case .openai(let m): return "openai:\(m)"
+        case .field(let f): return "field:\(f)"
+        }
+    }
+}
+
+/// Which labeler a run uses (`--labeler`).
+public enum LabelerSpec: Sendable, Equatable, CustomStringConvertible {
+    case keywords
+    case openai(model: String)
+
+    public static func parse(_ s: String) throws -> LabelerSpec {
+        if s == "keywords" { return .keywords }
+        if s.hasPrefix("openai:"), s.count > 7 { return .openai(model: String(s.dropFirst(7))) }
+        throw StrataError(.usage, "unknown labeler \"\(s)\": use keywords or openai:MODEL")
+    }
+
+    public var description: String {
+        switch self {
+        case .keywords: return "keywords"
+        case .openai(let m): return "openai:\(m)"
+        }
+    }
+}
+
+/// Number of topics (`--k`).
+public enum KChoice: Sendable, Equatable {
+    case auto
+    case fixed(Int)
+
+    public static func parse(_ s: String) throws -> KChoice {
+        if s == "auto" { return .auto }
+        guard let k = Int(s), k >= 2 else { throw StrataError(.usage, "--k must be auto or an integer ≥ 2, got \(s)") }
+        return .fixed(k)
+    }
+}
+
+/// Everything a run needs to know.
+public struct RunOptions: Sendable {
+    public var source: SourceLocation
+    public var read = ReadOptions()
+    /// State directory (default: `.strata/` next to the source).
+    public var stateDirectory: String
+    public var embedder: EmbedderSpec = .minilm
+    public var k: KChoice = .auto
+    public var seed: UInt64 = 42
+    public var labeler: LabelerSpec = .keywords
+    /// Base URL of the chat server (`--llm-base-url`); default OpenAI's.
+    public var llmBaseURL: URL = URL(string: "https://api.openai.com/v1")!
+    /// Base URL of the embeddings server for `openai:MODEL` embedders.
+    public var embeddingBaseURL: URL = URL(string: "https://api.openai.com/v1")!
+    public var llmConcurrency = 4
+    /// Refuse to start when the estimate exceeds this many USD.
+    public var maxCost: Double?
+    /// User price file overriding the shipped table.
+    public var pricesFile: String?
+    /// k-means restarts (the lowest inertia wins).
+    public var restarts = 4
+    /// PCA keeps the fewest components explaining this share of variance, capped at `pcaMaxComponents`.
+    public var pcaVariance = 0.9
+    public var pcaMaxComponents = 64
+
+    public init(source: SourceLocation, stateDirectory: String? = nil) {
+        self.source = source
+        self.stateDirectory = stateDirectory ?? RunOptions.defaultStateDirectory(for: source)
+    }
+
+    /// `.strata/` in the folder that holds the source (the current folder for database URLs).
+    public static func defaultStateDirectory(for source: SourceLocation) -> String {
+        switch source {
+        case .jsonl(let p), .csv(let p):
+            return URL(fileURLWithPath: p).deletingLastPathComponent().appendingPathComponent(".strata").path
+        case .directory(let p):
+            return URL(fileURLWithPath: p).standardizedFileURL.deletingLastPathComponent().appendingPathComponent(".strata").path
+        case .sqlite(let p, _):
+            return URL(fileURLWithPath: p).deletingLastPathComponent().appendingPathComponent(".strata").path
+        case .postgres:
+            return FileManager.default.currentDirectoryPath + "/.strata"
+        }
+    }
+
+    /// Default k range for `--k auto`: ⌊√n / 4⌋ … ⌊√n⌋ (at least 2…3, at most 100), so topics stay
+    /// browsable as the corpus grows.
+    public static func autoRange(documents n: Int) -> ClosedRange<Int> {
+        let root = Double(n).squareRoot()
+        let lo = max(2, Int(root / 4))
+        let hi = max(lo + 1, min(100, Int(root)))
+        return lo...min(hi, max(lo, n - 1))
+    }
+}
+
+/// A failure of a Strata command, with the exit code it maps to.
+public struct StrataError: Error, CustomStringConvertible, Sendable {
+    public struct Kind: Hashable, Sendable {
+        let exitCode: Int32
+        /// Bad arguments (exit 2).
+        public static let usage = Kind(exitCode: 2)
+        /// The run failed and wrote nothing (exit 1).
+        public static let failed = Kind(exitCode: 1)
+        /// Another run holds the state lock (exit 4).
+        public static let locked = Kind(exitCode: 4)
+    }
+    public let kind: Kind
+    public let message: String
+    public init(_ kind: Kind, _ message: String) { self.kind = kind; self.message = message }
+    public var description: String { message }
+    public var exitCode: Int32 { kind.exitCode }
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+/// Receives progress from long-running work.
+public protocol RunReporter: Sendable {
+    func stage(_ name: String)
+    func progress(_ stage: String, done: Int, total: Int)
+    func info(_ message: String)
+    func warning(_ message: String)
+}
+
+/// Progress on standard error: a redrawn bar on a terminal, periodic lines otherwise, or one JSON
+/// object per event (`--json-log`). Quiet mode prints warnings only.
+public final class ConsoleReporter: RunReporter, @unchecked Sendable {
+    public enum Mode: Sendable { case human, json, quiet }
+    let mode: Mode
+    let isTTY: Bool
+    let lock = NSLock()
+    var lastLine = Date.distantPast
+    var lastPercent = -1
+    var barActive = false
+
+    public init(mode: Mode) {
+        self.mode = mode
+        isTTY = isatty(2) != 0
+    }
+
+    func emit(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+
+    func json(_ fields: [String: Any]) {
+        var f = fields
+        f["time"] = ISO8601DateFormatter().string(from: Date())
+        if let d = try? JSONSerialization.data(withJSONObject: f, options: [.sortedKeys]) { emit(String(decoding: d, as: UTF8.self)) }
+    }
+
+    func endBar() { if barActive { FileHandle.standardError.write(Data("\n".utf8)); barActive = false } }
+
+    public func stage(_ name: String) {
+        lock.withLock {
+            switch mode {
+            case .quiet: return
+            case .json: json(["event": "stage", "stage": name])
+            case .human: endBar(); emit("▸ \(name)")
+            }
+            lastPercent = -1
+        }
+    }
+
+    public func progress(_ stage: String, done: Int, total: Int) {
+        lock.withLock {
+            guard total > 0 else { return }
+            let percent = done * 100 / total
+            switch mode {
+            case .quiet: return
+            case .json:
+                if percent / 10 != lastPercent / 10 || done == total {
+                    json(["event": "progress", "stage": stage, "done": done, "total": total])
+                    lastPercent = percent
+                }
+            case .human:
+                if isTTY {
+                    guard percent != lastPercent || done == total else { return }
+                    lastPercent = percent
+                    let width = 30, filled = width * done / total
+                    let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+                    FileHandle.standardError.write(Data("\r  \(bar) \(done)/\(total)".utf8))
+                    barActive = true
+                    if done == total { endBar() }
+                } else if Date().timeIntervalSince(lastLine) >= 5 || done == total {
+                    lastLine = Date()
+                    emit("  \(stage): \(done)/\(total) (\(percent)%)")
+                }
+            }
+        }
+    }
+
+    public func info(_ message: String) {
+        lock.withLock {
+            switch mode {
+            case .quiet: return
+            case .json: json(["event": "info", "message": message])
+            case .human: endBar(); emit("  \(message)")
+            }
+        }
+    }
+
+    public func warning(_ message: String) {
+        lock.withLock {
+            switch mode {
+            case .json: json(["event": "warning", "message": message])
+            case .human, .quiet: endBar(); emit("warning: \(message)")
+            }
+        }
+    }
+}
+
+/// Discards everything (library use and tests).
+public struct SilentReporter: RunReporter {
+    public init() {}
+    public func stage(_ name: String) {}
+    public func progress(_ stage: String, done: Int, total: Int) {}
+    public func info(_ message: String) {}
+    public func warning(_ message: String) {}
+}

@@ -1,0 +1,166 @@
+import Foundation
+import StrataLabel
+
+/// The `topics.json` document (schema: `schemas/topics.schema.json`). Field names are snake_case on
+/// disk.
+public struct TopicsDocument: Codable, Sendable {
+    public static let currentSchemaVersion = 1
+
+    public var schemaVersion: Int = TopicsDocument.currentSchemaVersion
+    public var run: RunManifest
+    public var topics: [Topic]
+    public var hierarchy: [ParentTopic]
+    public var quality: Quality
+    public var drift: Drift?
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version", run, topics, hierarchy, quality, drift
+    }
+
+    /// Reads a topics.json file.
+    public static func load(_ path: String) throws -> TopicsDocument {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return try JSONDecoder().decode(TopicsDocument.self, from: data)
+    }
+
+    /// Pretty, stable JSON.
+    public func encoded() throws -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try e.encode(self)
+    }
+}
+
+/// One topic.
+public struct Topic: Codable, Sendable, Equatable {
+    public var id: Int
+    public var label: String
+    public var description: String
+    public var keywords: [String]
+    public var size: Int
+    /// size / number of assigned documents.
+    public var share: Double
+    public var representativeIDs: [String]
+    public var parentID: Int?
+    /// Mean cosine of members to the centroid (embedding space).
+    public var cohesion: Double
+    public var labelSource: LabelSource
+    /// Run in which this topic id first appeared.
+    public var firstRun: String
+    /// Ids of the member documents, in source order.
+    public var documentIDs: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case id, label, description, keywords, size, share, cohesion
+        case representativeIDs = "representative_ids", parentID = "parent_id", labelSource = "label_source"
+        case firstRun = "first_run", documentIDs = "document_ids"
+    }
+}
+
+/// A parent in the hierarchy.
+public struct ParentTopic: Codable, Sendable, Equatable {
+    public var id: Int
+    public var label: String
+    public var description: String
+    public var children: [Int]
+    public var labelSource: LabelSource
+    enum CodingKeys: String, CodingKey { case id, label, description, children, labelSource = "label_source" }
+}
+
+/// Cluster-quality figures.
+public struct Quality: Codable, Sendable, Equatable {
+    public var silhouetteSampled: Double?
+    public var simplifiedSilhouette: Double?
+    public var calinskiHarabasz: Double?
+    public var daviesBouldin: Double?
+    enum CodingKeys: String, CodingKey {
+        case silhouetteSampled = "silhouette_sampled", simplifiedSilhouette = "simplified_silhouette"
+        case calinskiHarabasz = "calinski_harabasz", daviesBouldin = "davies_bouldin"
+    }
+}
+
+/// Changes since the previous run.
+public struct Drift: Codable, Sendable, Equatable {
+    public var previousRun: String?
+    public var matched: [Int]
+    public var new: [Int]
+    public var retired: [Int]
+    public var documentsChangedTopic: Int
+    enum CodingKeys: String, CodingKey {
+        case previousRun = "previous_run", matched, new, retired, documentsChangedTopic = "documents_changed_topic"
+    }
+}
+
+/// What a run did: inputs, parameters, results, spend, timings.
+public struct RunManifest: Codable, Sendable, Equatable {
+    public var id: String
+    public var started: String
+    public var finished: String
+    public var strataVersion: String
+    public var source: String
+    public var counts: Counts
+    public var embedder: EmbedderInfo
+    public var pca: PCAInfo
+    public var kmeans: KMeansInfo
+    public var labeler: LabelerInfo
+    /// Seconds per stage.
+    public var timings: [String: Double]
+    public var warnings: [String]
+
+    public struct Counts: Codable, Sendable, Equatable {
+        public var documents: Int
+        public var skipped: Int
+        public var embedded: Int
+        public var cached: Int
+        public var embeddedTokens: Int
+        enum CodingKeys: String, CodingKey {
+            case documents, skipped, embedded, cached, embeddedTokens = "embedded_tokens"
+        }
+    }
+    public struct EmbedderInfo: Codable, Sendable, Equatable {
+        public var name: String
+        public var fingerprint: String
+        public var dimension: Int
+    }
+    public struct PCAInfo: Codable, Sendable, Equatable {
+        public var components: Int
+        public var explainedVarianceRatio: Double
+        enum CodingKeys: String, CodingKey { case components, explainedVarianceRatio = "explained_variance_ratio" }
+    }
+    public struct KMeansInfo: Codable, Sendable, Equatable {
+        public var k: Int
+        public var selection: String
+        public var curve: [CurvePoint]
+        public var inertia: Double
+        public var iterations: Int
+        public var restarts: Int
+        public var seed: UInt64
+        public var algorithm: String
+    }
+    public struct CurvePoint: Codable, Sendable, Equatable {
+        public var k: Int
+        public var silhouetteSampled: Double
+        public var simplifiedSilhouette: Double
+        enum CodingKeys: String, CodingKey { case k, silhouetteSampled = "silhouette_sampled", simplifiedSilhouette = "simplified_silhouette" }
+    }
+    public struct LabelerInfo: Codable, Sendable, Equatable {
+        public var name: String
+        public var model: String?
+        public var calls: Int
+        public var promptTokens: Int
+        public var completionTokens: Int
+        public var costUSD: Double?
+        /// Topics (and parents) per label source.
+        public var sources: [String: Int]
+        public var notes: [String]
+        enum CodingKeys: String, CodingKey {
+            case name, model, calls, sources, notes
+            case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", costUSD = "cost_usd"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, started, finished, source, counts, embedder, pca, kmeans, labeler, timings, warnings
+        case strataVersion = "strata_version"
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+
+/// The columns Strata adds to every document.
+public struct TopicColumns: Sendable, Equatable, Codable {
+    /// Stable topic id; -1 means "no topic yet".
+    public var topicID: Int
+    public var topicLabel: String
+    /// Cosine similarity to the topic centroid.
+    public var topicScore: Double
+    public var topicParentID: Int?
+    /// Id of the run that assigned it.
+    public var topicRun: String
+
+    public init(topicID: Int, topicLabel: String, topicScore: Double, topicParentID: Int?, topicRun: String) {
+        self.topicID = topicID
+        self.topicLabel = topicLabel
+        self.topicScore = topicScore
+        self.topicParentID = topicParentID
+        self.topicRun = topicRun
+    }
+
+    public static let columnNames = ["topic_id", "topic_label", "topic_score", "topic_parent_id", "topic_run"]
+
+    var metadata: [(String, MetadataValue)] {
+        [("topic_id", .integer(Int64(topicID))), ("topic_label", .string(topicLabel)),
+         ("topic_score", .number((topicScore * 1e6).rounded() / 1e6)),
+         ("topic_parent_id", topicParentID.map { .integer(Int64($0)) } ?? .null), ("topic_run", .string(topicRun))]
+    }
+}
+
+/// A row of the `strata_topics` table written beside SQL sources.
+public struct TopicRow: Sendable, Equatable {
+    public var id: Int
+    public var label: String
+    public var description: String
+    public var keywords: [String]
+    public var size: Int
+    public var parentID: Int?
+    public init(id: Int, label: String, description: String, keywords: [String], size: Int, parentID: Int?) {
+        self.id = id; self.label = label; self.description = description; self.keywords = keywords
+        self.size = size; self.parentID = parentID
+    }
+}
+
+/// Writes file contents atomically: a temporary file in the same folder, fsync'd, then renamed over
+/// the destination. A crash at any moment leaves either the old file or the new one, never a mix.
+public enum AtomicFile {
+    public static func write(_ path: String, _ body: (FileHandle) throws -> Void) throws {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        let tmp = dir + "/.\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+        guard FileManager.default.createFile(atPath: tmp, contents: nil) else {
+            throw SourceError(file: path, line: nil, "cannot create a temporary file in \(dir) (is it writable?)")
+        }
+        do {
+            let h = try FileHandle(forWritingTo: URL(fileURLWithPath: tmp))
+            try body(h)
+            try h.synchronize()
+            try h.close()
+            if rename(tmp, path) != 0 {
+                throw SourceError(file: path, line: nil, "cannot replace the file: \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw error
+        }
+    }
+
+    public static func write(_ path: String, data: Data) throws {
+        try write(path) { try $0.write(contentsOf: data) }
+    }
+}
+
+/// Buffered writes to a FileHandle.
+struct BufferedWriter {
+    let handle: FileHandle
+    var buffer = Data()
+    init(_ handle: FileHandle) { self.handle = handle; buffer.reserveCapacity(1 << 20) }
+    mutating func write(_ s: String) throws {
+        buffer.append(contentsOf: s.utf8)
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+    mutating func flush() throws {
+        try handle.write(contentsOf: buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Writes the topic columns where the documents live.
+public enum TopicWriter {
+    /// The output path for file sources: `NAME.topics.jsonl` / `NAME.topics.csv` beside the input
+    /// (for a folder, `FOLDER.topics.jsonl` beside it). Nil for SQL sources (written in place).
+    public static func outputPath(for location: SourceLocation) -> String? {
+        func stem(_ p: String) -> String {
+            let u = URL(fileURLWithPath: p)
+            return u.deletingPathExtension().path
+        }
+        switch location {
+        case .jsonl(let p): return stem(p) + ".topics.jsonl"
+        case .csv(let p): return stem(p) + ".topics.csv"
+        case .directory(let p):
+            var d = p
+            while d.hasSuffix("/") && d.count > 1 { d.removeLast() }
+            return d + ".topics.jsonl"
+        case .sqlite, .postgres: return nil
+        }
+    }
+
+    /// Writes `columns` (by document id) for `documents` to the place that fits the source.
+    /// File sources get a new file (the input is never modified); SQLite gets new columns filled in
+    /// one transaction, an index on `topic_id`, and a `strata_topics` table.
+    /// - Returns: where the columns went.
+    @discardableResult
+    public static func write(location: SourceLocation, options: ReadOptions, documents: [Document],
+                             columns: [String: TopicColumns], topics: [TopicRow]) throws -> String {
+        switch location {
+        case .jsonl, .directory:
+            let out = outputPath(for: location)!
+            try AtomicFile.write(out) { h in
+                var w = BufferedWriter(h)
+                for d in documents {
+                    var object: [String: Any] = d.metadata.mapValues(\.json)
+                    object[options.idField] = d.id
+                    if case .jsonl = location { object[options.textField] = d.text }
+                    if let c = columns[d.id] { for (k, v) in c.metadata { object[k] = v.json } }
+                    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+                    try w.write(String(decoding: data, as: UTF8.self) + "\n")
+                }
+                try w.flush()
+            }
+            return out
+        case .csv(let path):
+            let out = outputPath(for: location)!
+            var header: [String] = []
+            try CSVReader.records(path: path) { fields, _ in if header.isEmpty { header = fields } }
+            let extra = TopicColumns.columnNames.filter { !header.contains($0) }
+            let byID = Dictionary(documents.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            try AtomicFile.write(out) { h in
+                var w = BufferedWriter(h)
+                try w.write((header + extra).map(csvQuote).joined(separator: ",") + "\r\n")
+                var first = true
+                try CSVReader.records(path: path) { fields, _ in
+                    if first { first = false; return }
+                    guard fields.count == header.count, let idIndex = header.firstIndex(of: options.idField),
+                          byID[fields[idIndex]] != nil else { return }
+                    var row = Dictionary(uniqueKeysWithValues: zip(header, fields))
+                    if let c = columns[fields[idIndex]] { for (k, v) in c.metadata { row[k] = v.text } }
+                    try w.write((header + extra).map { csvQuote(row[$0] ?? "") }.joined(separator: ",") + "\r\n")
+                }
+                try w.flush()
+            }
+            return out
+        case let .sqlite(path, table):
+            try writeSQLite(path: path, table: table, idField: options.idField, columns: columns, topics: topics)
+            return "sqlite:\(path)?table=\(table)"
+        case .postgres:
+            throw SourceError(file: location.description, line: nil, "PostgreSQL output is not supported by this build yet")
+        }
+    }
+
+    static func csvQuote(_ s: String) -> String {
+        if s.contains(",") || s.contains("\"") || s.contains("\n") || s.contains("\r") {
+            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return s
+    }
+
+    static func writeSQLite(path: String, table: String, idField: String, columns: [String: TopicColumns],
+                            topics: [TopicRow]) throws {
+        let db = try SQLiteDatabase(path: path)
+        let source = "sqlite:\(path)?table=\(table)"
+        let existing = try SQLiteTableReader.columns(db: db, table: table, source: source)
+        let q = SQLIdentifier.quote
+        let types = ["topic_id": "INTEGER", "topic_label": "TEXT", "topic_score": "REAL", "topic_parent_id": "INTEGER", "topic_run": "TEXT"]
+        try db.transaction {
+            for name in TopicColumns.columnNames where !existing.contains(name) {
+                try db.execute("ALTER TABLE \(q(table)) ADD COLUMN \(q(name)) \(types[name]!)")
+            }
+            // Stage the assignments in a keyed temporary table, then update the source table in one
+            // pass (one scan of the table, one index probe per row).
+            try db.execute("DROP TABLE IF EXISTS temp.strata_assign; CREATE TEMP TABLE strata_assign (id TEXT PRIMARY KEY, topic_id INTEGER, topic_label TEXT, topic_score REAL, topic_parent_id INTEGER, topic_run TEXT)")
+            let stage = try db.prepare("INSERT INTO temp.strata_assign VALUES (?, ?, ?, ?, ?, ?)")
+            for (id, c) in columns {
+                try stage.run([.text(id), .integer(Int64(c.topicID)), .text(c.topicLabel), .real(c.topicScore),
+                               c.topicParentID.map { .integer(Int64($0)) } ?? .null, .text(c.topicRun)])
+            }
+            try db.execute("""
+                UPDATE \(q(table)) SET topic_id = a.topic_id, topic_label = a.topic_label, topic_score = a.topic_score,
+                    topic_parent_id = a.topic_parent_id, topic_run = a.topic_run
+                FROM (SELECT \(q(table)).rowid AS rid, s.* FROM \(q(table))
+                      LEFT JOIN temp.strata_assign s ON s.id = CAST(\(q(table)).\(q(idField)) AS TEXT)) a
+                WHERE \(q(table)).rowid = a.rid
+                """)
+            try db.execute("DROP TABLE temp.strata_assign")
+            try db.execute("CREATE INDEX IF NOT EXISTS \(q("idx_\(table)_topic_id")) ON \(q(table)) (topic_id)")
+            try db.execute("""
+                DROP TABLE IF EXISTS strata_topics;
+                CREATE TABLE strata_topics (id INTEGER PRIMARY KEY, label TEXT NOT NULL, description TEXT,
+                    keywords TEXT, size INTEGER NOT NULL, parent_id INTEGER);
+                """)
+            let insert = try db.prepare("INSERT INTO strata_topics (id, label, description, keywords, size, parent_id) VALUES (?, ?, ?, ?, ?, ?)")
+            for t in topics {
+                try insert.run([.integer(Int64(t.id)), .text(t.label), .text(t.description),
+                                .text(t.keywords.joined(separator: ", ")), .integer(Int64(t.size)),
+                                t.parentID.map { .integer(Int64($0)) } ?? .null])
+            }
+        }
+    }
+}

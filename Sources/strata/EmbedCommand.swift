@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import Strata
+import StrataLinalg
+import StrataStore
+
+struct EmbedCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "embed",
+        abstract: "Only the vectors: embed SOURCE through the embedding cache and write them to a file.")
+
+    enum Format: String, ExpressibleByArgument { case npy, jsonl }
+
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var log: LogOptions
+
+    @Option(help: "Output file.")
+    var out: String
+
+    @Option(help: "npy (float32, n × d, input order) or jsonl ({\"id\": …, \"embedding\": […]} per line).")
+    var format: Format = .npy
+
+    func run() async throws {
+        do {
+            let options = try RunOptions(source)
+            let reporter = log.reporter
+            reporter.stage("read \(options.source)")
+            let read = try SourceReader.read(options.source, options: options.read)
+            if read.skipped > 0 { reporter.warning("skipped \(read.skipped) invalid record(s)") }
+            reporter.stage("embed")
+            let state = try StateDatabase(directory: options.stateDirectory)
+            let result = try await EmbeddingStage.embed(read.documents, spec: options.embedder, baseURL: options.embeddingBaseURL,
+                                                        state: state, tokenCounter: nil, reporter: reporter)
+            reporter.stage("write \(out)")
+            switch format {
+            case .npy:
+                try NPY.write(result.matrix, to: URL(fileURLWithPath: out))
+            case .jsonl:
+                try AtomicFile.write(out) { h in
+                    var buffer = Data()
+                    for (i, d) in read.documents.enumerated() {
+                        let obj: [String: Any] = ["id": d.id, "embedding": result.matrix.row(i).map { Double($0) }]
+                        buffer.append(try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]))
+                        buffer.append(0x0A)
+                        if buffer.count > 1 << 20 { try h.write(contentsOf: buffer); buffer.removeAll(keepingCapacity: true) }
+                    }
+                    try h.write(contentsOf: buffer)
+                }
+            }
+            reporter.info("\(result.matrix.rows) vectors of \(result.matrix.cols) dimensions (\(result.embedded) embedded, \(result.cached) cached)")
+            if read.skipped > 0 { throw ExitCode(3) }
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            throw fail(error)
+        }
+    }
+}
+
+struct EstimateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "estimate",
+        abstract: "Tokens and dollars a run would spend (embedding + labeling), before spending anything.")
+
+    @OptionGroup var source: SourceOptions
+
+    @Option(help: "Number of topics: auto or an integer ≥ 2.")
+    var k = "auto"
+
+    @Option(help: "Labeler: keywords or openai:MODEL.")
+    var labeler = "keywords"
+
+    @Option(help: "Base URL of the chat server.")
+    var llmBaseURL = "https://api.openai.com/v1"
+
+    @Option(help: "Price file overriding the shipped table (USD per million tokens).")
+    var prices: String?
+
+    @Flag(help: "Machine-readable output.")
+    var json = false
+
+    func run() async throws {
+        do {
+            var options = try RunOptions(source)
+            options.k = try KChoice.parse(k)
+            options.labeler = try LabelerSpec.parse(labeler)
+            options.llmBaseURL = URL(string: llmBaseURL) ?? options.llmBaseURL
+            options.pricesFile = prices
+            let e = try await Estimator.estimate(options)
+            if json {
+                let obj: [String: Any] = [
+                    "documents": e.documents, "to_embed": e.toEmbed, "cached": e.cached, "embedding_tokens": e.embeddingTokens,
+                    "embedding_cost_usd": e.embeddingCost as Any, "k_assumed": e.kAssumed, "llm_calls": e.llmCalls,
+                    "llm_input_tokens": e.llmInputTokens, "llm_output_tokens": e.llmOutputTokens,
+                    "llm_cost_usd": e.llmCost as Any, "total_cost_usd": e.totalCost as Any, "notes": e.notes,
+                ]
+                print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
+            } else {
+                print(e.render())
+            }
+        } catch {
+            throw fail(error)
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import StrataStore
+import Testing
+
+@Suite("strata run end to end (release CLI)", .serialized)
+struct EndToEndTests {
+    @Test("keyword labels on JSONL: topic file beside the input, topics.json, second run embeds nothing")
+    func keywordRunJSONL() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let dir = makeTempDir()
+        let records = try sampleRecords("wordnet-nouns-3000.jsonl", count: 600)
+        let input = dir + "/nouns.jsonl"
+        try records.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let r = try runProcess(bin, ["run", input, "--k", "8", "--quiet"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let out = try String(contentsOfFile: dir + "/nouns.topics.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(out.count == 600)
+        let first = try JSONSerialization.jsonObject(with: Data(out[0].utf8)) as! [String: Any]
+        #expect(first["topic_id"] is Int && first["topic_label"] is String && first["lexname"] is String)
+        let topics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/.strata/topics.json"))) as! [String: Any]
+        #expect((topics["topics"] as! [Any]).count == 8)
+        #expect((topics["run"] as! [String: Any])["counts"].map { ($0 as! [String: Any])["embedded"] as! Int } == 600)
+        // Unchanged input: nothing embedded again.
+        let again = try runProcess(bin, ["run", input, "--k", "8", "--quiet"])
+        #expect(again.status == 0)
+        let t2 = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/.strata/topics.json"))) as! [String: Any]
+        let counts = (t2["run"] as! [String: Any])["counts"] as! [String: Any]
+        #expect(counts["embedded"] as! Int == 0 && counts["cached"] as! Int == 600)
+    }
+
+    @Test("malformed input: exit 1, error names file and line, no partial output")
+    func malformedInput() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let dir = makeTempDir()
+        let input = dir + "/bad.jsonl"
+        try "{\"id\": \"a\", \"text\": \"one\"}\n{\"id\": \"b\", \"text\": \"two\"}\n{\"id\": \"c\", \"text\": \"thr\n".write(toFile: input, atomically: true, encoding: .utf8)
+        let r = try runProcess(bin, ["run", input, "--k", "2", "--quiet"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("\(input):3:"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/bad.topics.jsonl"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/.strata/topics.json"))
+        let usage = try runProcess(bin, ["run", input, "--k", "zero"])
+        #expect(usage.status == 2)
+    }
+
+    @Test("real local LLM: labels ≤ 6 words with sources, schema-valid topics.json, SQLite columns match, rerun costs nothing")
+    func llmRunSQLite() throws {
+        guard let bin = require(strataBinary, "the release strata binary"),
+              let url = require(llmURL, "the local LLM server (STRATA_TEST_LLM_URL)") else { return }
+        let dir = makeTempDir()
+        let db = dir + "/corpus.db"
+        try makeSQLiteCorpus(try sampleRecords("wordnet-nouns-3000.jsonl", count: 3000), labelField: "lexname", path: db)
+        let source = "sqlite:\(db)?table=docs"
+        let args = ["run", source, "--k", "10", "--labeler", "openai:gemma-3-270m", "--llm-base-url", url, "--quiet"]
+        let r = try runProcess(bin, args)
+        #expect(r.status == 0 || r.status == 3, "stderr: \(r.stderr)")
+        let topicsPath = dir + "/.strata/topics.json"
+        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: topicsPath))) as! [String: Any]
+        let topics = doc["topics"] as! [[String: Any]]
+        #expect(topics.count == 10)
+        for t in topics {
+            let label = t["label"] as! String
+            #expect(!label.trimmingCharacters(in: .whitespaces).isEmpty)
+            #expect(label.split(separator: " ").count <= 6, "label too long: \(label)")
+            #expect(["llm", "llm-repaired", "keywords", "cache"].contains(t["label_source"] as! String))
+        }
+        let sources = topics.map { $0["label_source"] as! String }
+        print("label sources: \(sources)")
+        #expect(sources.contains { $0.hasPrefix("llm") }, "no label came from the LLM")
+        // topics.json validates against the JSON Schema in the repo (checked by python jsonschema).
+        let schema = repoRoot.appendingPathComponent("schemas/topics.schema.json").path
+        let v = try runProcess("/usr/bin/env", ["python3", "-c",
+            "import json,sys,jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))); print('valid')",
+            topicsPath, schema])
+        #expect(v.status == 0 && v.stdout.contains("valid"), "schema validation: \(v.stderr)")
+        // Every row has a topic; SELECT … WHERE topic_id = X equals the members listed in topics.json.
+        let sql = try SQLiteDatabase(path: db)
+        #expect(try sql.query("SELECT COUNT(*) FROM docs WHERE topic_id IS NULL OR topic_label IS NULL").first?.first?.int == 0)
+        for t in topics {
+            let id = t["id"] as! Int
+            let rows = try sql.query("SELECT id FROM docs WHERE topic_id = ? ORDER BY id", [.integer(Int64(id))]).compactMap { $0.first?.string }
+            #expect(rows == (t["document_ids"] as! [String]).sorted(), "topic \(id)")
+        }
+        #expect(try sql.query("SELECT COUNT(*) FROM strata_topics").first?.first?.int == 10)
+        // Second run: every label from the cache, nothing embedded.
+        let again = try runProcess(bin, args)
+        #expect(again.status == 0 || again.status == 3)
+        let doc2 = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: topicsPath))) as! [String: Any]
+        let run2 = doc2["run"] as! [String: Any]
+        #expect((run2["labeler"] as! [String: Any])["calls"] as! Int == 0)
+        #expect((run2["counts"] as! [String: Any])["embedded"] as! Int == 0)
+        let llmBefore = topics.filter { ($0["label_source"] as! String).hasPrefix("llm") }.count
+        let cachedAfter = (doc2["topics"] as! [[String: Any]]).filter { ($0["label_source"] as! String) == "cache" }.count
+        #expect(cachedAfter == llmBefore)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import StrataStore
+import Testing
+
+/// The repository root (two levels above this file's folder).
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// True under CI, where missing services are failures rather than skips.
+let underCI = ProcessInfo.processInfo.environment["CI"] == "true"
+
+/// The release `strata` binary built by scripts/test.sh (end-to-end tests drive the real CLI).
+var strataBinary: String? {
+    let p = repoRoot.appendingPathComponent(".build/release/strata").path
+    return FileManager.default.isExecutableFile(atPath: p) ? p : nil
+}
+
+/// The local LLM server's base URL exported by scripts/test.sh.
+var llmURL: String? { ProcessInfo.processInfo.environment["STRATA_TEST_LLM_URL"].flatMap { $0.isEmpty ? nil : $0 } }
+
+struct ProcessResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+/// Runs a program to completion and captures its output.
+@discardableResult
+func runProcess(_ path: String, _ args: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    p.environment = env
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return ProcessResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+func makeTempDir() -> String {
+    let p = FileManager.default.temporaryDirectory.appendingPathComponent("strata-e2e-\(UUID().uuidString.prefix(8))").path
+    try! FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
+    return p
+}
+
+/// The first `count` records of a shipped sample corpus.
+func sampleRecords(_ name: String, count: Int) throws -> [[String: Any]] {
+    let text = try String(contentsOf: repoRoot.appendingPathComponent("corpora/sample/\(name)"), encoding: .utf8)
+    return text.split(separator: "\n").prefix(count).map {
+        try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+    }
+}
+
+/// Writes records into a new SQLite table `docs(id TEXT PRIMARY KEY, text TEXT, <label field> TEXT)`.
+func makeSQLiteCorpus(_ records: [[String: Any]], labelField: String, path: String) throws {
+    let db = try SQLiteDatabase(path: path)
+    try db.execute("CREATE TABLE docs (id TEXT PRIMARY KEY, text TEXT NOT NULL, \(labelField) TEXT)")
+    try db.transaction {
+        let s = try db.prepare("INSERT INTO docs VALUES (?, ?, ?)")
+        for r in records {
+            try s.run([.text(r["id"] as! String), .text(r["text"] as! String), .text(r[labelField] as? String ?? "")])
+        }
+    }
+}
+
+/// Requires a prerequisite: under CI its absence is a failure; elsewhere the test reports why it
+/// did not run (never a silent skip).
+func require(_ value: String?, _ what: String) -> String? {
+    if value == nil {
+        if underCI { Issue.record("\(what) is not available under CI=true — scripts/test.sh must provide it") }
+        else { print("NOT RUN: \(what) is not available; run the suite through scripts/test.sh") }
+    }
+    return value
+}
