@@ -39,20 +39,21 @@ enum Labeling {
         for (i, p) in prompts.enumerated() {
             let h = promptHash(model: model, messages: p)
             hashes.append(h)
-            if let reply = try state.cachedLabel(model: model, promptHash: h), let o = LLMLabeler.Outcome.cached(reply) {
+            if let reply = try state.cachedLabel(model: model, promptHash: h), let o = LLMLabeler.Outcome.cached(reply, fallback: fallbacks[i]) {
                 result.labels[i] = o.label
             } else {
                 pending.append(i)
             }
         }
         reporter.info("\(prompts.count - pending.count) \(what) label(s) from cache, \(pending.count) to ask \(model)")
-        guard !pending.isEmpty else { return result }
-        var labeler = LLMLabeler(model: model, client: client(options))
-        labeler.concurrency = options.llmConcurrency
-        let outcomes = await labeler.label(pending.map { (prompts[$0], fallbacks[$0], groundings[$0]) }) { done, total in
-            reporter.progress("label", done: done, total: total)
+        var outcomes: [LLMLabeler.Outcome] = []
+        if !pending.isEmpty {
+            var labeler = LLMLabeler(model: model, client: client(options))
+            labeler.concurrency = options.llmConcurrency
+            outcomes = await labeler.label(pending.map { (prompts[$0], fallbacks[$0], groundings[$0]) }) { done, total in
+                reporter.progress("label", done: done, total: total)
+            }
         }
-        var fellBack = 0
         for (o, i) in zip(outcomes, pending) {
             result.labels[i] = o.label
             result.calls += o.calls
@@ -60,10 +61,10 @@ enum Labeling {
             result.completionTokens += o.completionTokens
             result.notes += o.notes.map { "\(what) \(i): \($0)" }
             if let reply = o.cacheableReply { try state.storeLabel(model: model, promptHash: hashes[i], reply: reply) }
-            if o.label.source == .keywords { fellBack += 1 }
         }
+        let fellBack = result.labels.filter { $0.source == .keywords }.count
         if fellBack > 0 {
-            let msg = "\(fellBack) of \(pending.count) \(what) label(s) fell back to keywords (see run.labeler.notes)"
+            let msg = "\(fellBack) of \(prompts.count) \(what) label(s) fell back to keywords (see run.labeler.notes)"
             result.warnings.append(msg)
             reporter.warning(msg)
         }

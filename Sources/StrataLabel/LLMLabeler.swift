@@ -146,6 +146,7 @@ public struct LLMLabeler: Sendable {
         var notes: [String] = []
         var calls = 0, promptTokens = 0, completionTokens = 0
         var invalid = 0
+        var answeredButInvalid = false
         while true {
             let (format, confirmed) = await formats.current()
             do {
@@ -165,7 +166,7 @@ public struct LLMLabeler: Sendable {
                 }
                 invalid += 1
                 notes.append("invalid reply \(invalid): \(content.prefix(120))")
-                if invalid > invalidReplyRetries { break }
+                if invalid > invalidReplyRetries { answeredButInvalid = true; break }
             } catch let e as HTTPClientError where !confirmed && (e.code == .httpStatus || e.code == .retriesExhausted) && e.status != nil && e.status != 429 {
                 if let next = await formats.downgrade(from: format) {
                     notes.append("server rejected response_format \(format) (HTTP \(e.status!)); trying \(next)")
@@ -179,7 +180,9 @@ public struct LLMLabeler: Sendable {
             }
         }
         notes.append("fell back to keywords")
-        return Outcome(label: fallback, cacheableReply: nil, calls: calls, promptTokens: promptTokens,
+        // When the model answered but never usefully, remember that (the same prompt would get the same
+        // answers); transport and HTTP failures are not cached, so the next run asks again.
+        return Outcome(label: fallback, cacheableReply: answeredButInvalid ? Self.fallbackMarker : nil, calls: calls, promptTokens: promptTokens,
                        completionTokens: completionTokens, notes: notes)
     }
 
@@ -214,9 +217,19 @@ public struct LLMLabeler: Sendable {
     }
 }
 
+extension LLMLabeler {
+    /// Cached in place of a reply when the model answered but no answer was usable.
+    public static let fallbackMarker = #"{"fallback": true}"#
+}
+
 extension LLMLabeler.Outcome {
-    /// A cached reply replayed as an outcome (no call, no tokens).
-    public static func cached(_ reply: String) -> LLMLabeler.Outcome? {
+    /// A cached reply replayed as an outcome (no call, no tokens). A cached fallback marker replays
+    /// as the keyword label `fallback`.
+    public static func cached(_ reply: String, fallback: TopicLabel) -> LLMLabeler.Outcome? {
+        if reply == LLMLabeler.fallbackMarker {
+            return .init(label: fallback, cacheableReply: reply, calls: 0, promptTokens: 0, completionTokens: 0,
+                         notes: ["cached: the model gave no usable label for this prompt before"])
+        }
         guard let p = ReplyParser.parse(reply) else { return nil }
         return .init(label: TopicLabel(label: p.label, description: p.description, source: .cache),
                      cacheableReply: reply, calls: 0, promptTokens: 0, completionTokens: 0, notes: [])

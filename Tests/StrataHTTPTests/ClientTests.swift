@@ -77,7 +77,7 @@ struct ClientTests {
         let start = Date()
         let data = try await client(server, timeout: 1).postJSON(path: "x", body: Data())
         #expect(String(decoding: data, as: UTF8.self) == #"{"late":1}"#)
-        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(Date().timeIntervalSince(start) < 45, "a slow server must end in a retry, not a hang")
     }
 
     @Test func retryAfterParsing() {
