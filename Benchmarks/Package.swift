@@ -9,7 +9,7 @@ let package = Package(
     name: "StrataBenchmarks",
     platforms: [.macOS(.v14)],
     dependencies: [
-        .package(path: "../"),
+        .package(name: "Strata", path: "../"),
         // The default traits need a package that is not available here; MallocInterposer alone works.
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
