@@ -78,10 +78,12 @@ public struct RunOptions: Sendable {
     /// User price file overriding the shipped table.
     public var pricesFile: String?
     /// k-means restarts (the lowest inertia wins).
-    public var restarts = 4
+    public var restarts = 8
     /// PCA keeps the fewest components explaining this share of variance, capped at `pcaMaxComponents`.
     public var pcaVariance = 0.9
-    public var pcaMaxComponents = 64
+    /// 128 rather than 64: MiniLM needs ~150 components for 90% of the variance, and 128 scored
+    /// higher NMI than 64 on both shipped corpora (BENCHMARKS.md, quality).
+    public var pcaMaxComponents = 128
 
     public init(source: SourceLocation, stateDirectory: String? = nil) {
         self.source = source

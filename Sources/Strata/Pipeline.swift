@@ -59,7 +59,9 @@ public enum Pipeline {
         let x = embedding.matrix
         let maxComponents = max(1, min(options.pcaMaxComponents, x.cols, docs.count - 1))
         let pca = try PCA.fit(x, components: .varianceFraction(options.pcaVariance, max: maxComponents))
-        let y = try pca.transform(x)
+        // Unit-length rows in the reduced space and spherical k-means: on the shipped corpora this
+        // beats Euclidean k-means on the raw or reduced vectors (scripts/eval/quality.sh).
+        let y = try pca.transform(x).normalizedRows()
         let explained = pca.explainedVarianceRatio.reduce(0, +)
         reporter.info("\(pca.outputDimension) components, \(String(format: "%.1f", explained * 100))% of variance")
         lap("pca")
@@ -69,6 +71,7 @@ public enum Pipeline {
         var base = KMeans.Options(k: 2)
         base.seed = options.seed
         base.restarts = options.restarts
+        base.metric = .cosine
         let model: KMeansModel
         var curve: [RunManifest.CurvePoint] = []
         let selection: String
