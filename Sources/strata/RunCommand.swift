@@ -34,6 +34,15 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Force a full refit.")
     var full = false
 
+    @Option(help: "PCA keeps the fewest components explaining this share of the variance…")
+    var pcaVariance = 0.9
+
+    @Option(help: "…but at most this many.")
+    var pcaMaxComponents = 256
+
+    @Option(help: "k-means restarts; the lowest inertia wins.")
+    var restarts = 8
+
     func run() async throws {
         do {
             var options = try RunOptions(source)
@@ -45,6 +54,12 @@ struct RunCommand: AsyncParsableCommand {
             options.maxCost = maxCost
             options.pricesFile = prices
             options.seed = seed
+            guard pcaVariance > 0 && pcaVariance < 1, pcaMaxComponents >= 1, restarts >= 1 else {
+                throw StrataError(.usage, "--pca-variance must be in (0, 1); --pca-max-components and --restarts ≥ 1")
+            }
+            options.pcaVariance = pcaVariance
+            options.pcaMaxComponents = pcaMaxComponents
+            options.restarts = restarts
             let reporter = log.reporter
             if let maxCost {
                 let estimate = try await Estimator.estimate(options)
