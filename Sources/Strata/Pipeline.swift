@@ -47,6 +47,8 @@ public enum Pipeline {
 
         // Embed.
         reporter.stage("embed")
+        let lock = try takeLock(options.stateDirectory, reporter: reporter)
+        defer { lock.release() }
         let state = try StateDatabase(directory: options.stateDirectory)
         let tokenizer = try? WordPieceTokenizer(vocabularyURL: MiniLMEncoder.defaultModelDirectory().appendingPathComponent("vocab.txt"))
         let counter: ((String) -> Int)? = tokenizer.map { t in { t.encode($0).count } }
@@ -188,6 +190,17 @@ public enum Pipeline {
         try state.recordRun(id: runID, manifest: try JSONEncoder().encode(manifest),
                             assignments: docs.enumerated().map { (id: $1.id, hash: $1.contentHash, topic: labels[$0], score: Double(description.scores[$0])) })
         return RunResult(document: document, output: output, topicsPath: topicsPath)
+    }
+
+    /// The state directory's lock, as a ``StrataError`` with the lock exit code when it is held.
+    public static func takeLock(_ directory: String, reporter: RunReporter) throws -> StateLock {
+        do {
+            let lock = try StateLock(directory: directory)
+            if let previous = lock.tookOverFrom { reporter.warning("took over a stale lock (\(previous))") }
+            return lock
+        } catch let held as StateLock.Held {
+            throw StrataError(.locked, held.description)
+        }
     }
 
     static func qualityFigures(_ y: Matrix, labels: [Int], model: KMeansModel, seed: UInt64) throws -> Quality {

@@ -143,3 +143,30 @@ struct StateDatabaseTests {
         #expect(try state.db.query("SELECT COUNT(*) FROM meta WHERE key = 'k'").first?.first?.int == 0)
     }
 }
+
+@Suite("state lock")
+struct StateLockTests {
+    @Test("a second holder is refused while the first lives; released locks can be retaken")
+    func exclusive() throws {
+        let dir = tempDir()
+        let first = try StateLock(directory: dir)
+        #expect(throws: StateLock.Held.self) { try StateLock(directory: dir) }
+        first.release()
+        let second = try StateLock(directory: dir)
+        #expect(second.tookOverFrom == nil)
+    }
+
+    @Test("a stale lock (dead PID on this host) is taken over and reported")
+    func stale() throws {
+        let dir = tempDir()
+        // A PID that does not exist: beyond the kernel's pid_max.
+        let stale = "pid 2147483000 on \(ProcessInfo.processInfo.hostName), since 2026-01-01T00:00:00Z"
+        try stale.write(toFile: dir + "/lock", atomically: true, encoding: .utf8)
+        let lock = try StateLock(directory: dir)
+        #expect(lock.tookOverFrom == stale)
+        // A live owner (this process) is respected.
+        lock.release()
+        try "pid \(getpid()) on \(ProcessInfo.processInfo.hostName), since now".write(toFile: dir + "/lock", atomically: true, encoding: .utf8)
+        #expect(throws: StateLock.Held.self) { try StateLock(directory: dir) }
+    }
+}

@@ -29,6 +29,28 @@ struct EndToEndTests {
         #expect(counts["embedded"] as! Int == 0 && counts["cached"] as! Int == 600)
     }
 
+    @Test("a state held by a live run: exit 4; a stale lock is taken over with a warning")
+    func lock() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let dir = makeTempDir()
+        let records = try sampleRecords("fortunes-3000.jsonl", count: 60)
+        let input = dir + "/f.jsonl"
+        try records.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir + "/.strata", withIntermediateDirectories: true)
+        let host = ProcessInfo.processInfo.hostName
+        try "pid \(getpid()) on \(host), since now".write(toFile: dir + "/.strata/lock", atomically: true, encoding: .utf8)
+        let held = try runProcess(bin, ["run", input, "--k", "3", "--quiet"])
+        #expect(held.status == 4, "stderr: \(held.stderr)")
+        #expect(held.stderr.contains("another strata run holds"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/f.topics.jsonl"))
+        try "pid 2147483000 on \(host), since then".write(toFile: dir + "/.strata/lock", atomically: true, encoding: .utf8)
+        let stale = try runProcess(bin, ["run", input, "--k", "3"])
+        #expect(stale.status == 0, "stderr: \(stale.stderr)")
+        #expect(stale.stderr.contains("took over a stale lock"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/.strata/lock"))
+    }
+
     @Test("malformed input: exit 1, error names file and line, no partial output")
     func malformedInput() throws {
         guard let bin = require(strataBinary, "the release strata binary") else { return }
