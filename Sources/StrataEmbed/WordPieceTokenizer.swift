@@ -7,9 +7,10 @@ import Foundation
 /// Steps, all on Unicode scalars (Rust `char`s), not grapheme clusters:
 /// 1. The special tokens (`[CLS]`, `[SEP]`, `[PAD]`, `[MASK]`, `[UNK]`) written literally in the raw
 ///    text are kept as those tokens; the text between them goes through steps 2–6.
-/// 2. Clean: drop U+0000, U+FFFD and every "other" scalar (categories Cc, Cf, Cn, Co, Cs) except
-///    tab, LF and CR; map every whitespace scalar (tab, LF, CR and the Unicode `White_Space`
-///    property) to a space.
+/// 2. Clean: drop U+0000, U+FFFD and every control, format or private-use scalar (Cc, Cf, Co)
+///    except tab, LF and CR; map every whitespace scalar (tab, LF, CR and the Unicode `White_Space`
+///    property) to a space. Unassigned scalars are kept. General categories are those of Unicode
+///    8.0, as in the reference (see ``legacyCategory(_:)``).
 /// 3. Put spaces around CJK ideographs (the CJK Unified Ideographs blocks and compatibility blocks).
 /// 4. Strip accents: canonical decomposition (NFD), then drop nonspacing marks (Mn).
 /// 5. Lower-case each scalar with its full Unicode lowercase mapping (no context rules).
@@ -167,13 +168,19 @@ public struct WordPieceTokenizer: Sendable {
     /// Steps 2–5: the normalised text as scalars.
     static func normalize(_ raw: Substring) -> String {
         var cleaned = String.UnicodeScalarView()
+        var hasUnknown = false
         for s in raw.unicodeScalars {
             let v = s.value
             if v == 0 || v == 0xFFFD { continue }
             if v == 0x09 || v == 0x0A || v == 0x0D { cleaned.append(" "); continue }
-            switch s.properties.generalCategory {
-            case .control, .format, .unassigned, .privateUse, .surrogate: continue
-            default: break
+            if v >= 0x80 {
+                switch legacyCategory(s) {
+                case .control, .format, .privateUse, .surrogate: continue
+                case .unassigned: hasUnknown = true
+                default: break
+                }
+            } else if v < 0x20 || v == 0x7F {
+                continue
             }
             if s.properties.isWhitespace { cleaned.append(" "); continue }
             if isCJKIdeograph(v) {
@@ -183,16 +190,12 @@ public struct WordPieceTokenizer: Sendable {
             }
         }
         var out = String.UnicodeScalarView()
-        let cleanedString = String(cleaned)
-        // NFD only where needed: ASCII text is already decomposed.
-        let decomposed = cleanedString.utf8.allSatisfy { $0 < 0x80 }
-            ? cleanedString : cleanedString.decomposedStringWithCanonicalMapping
-        for s in decomposed.unicodeScalars {
+        for s in canonicalDecomposition(String(cleaned), hasUnknown: hasUnknown).unicodeScalars {
             if s.value < 0x80 {
                 out.append(s.value >= 0x41 && s.value <= 0x5A ? Unicode.Scalar(UInt8(s.value + 32)) : s)
                 continue
             }
-            if s.properties.generalCategory == .nonspacingMark { continue }
+            if legacyCategory(s) == .nonspacingMark { continue }
             if s.properties.changesWhenLowercased {
                 out.append(contentsOf: s.properties.lowercaseMapping.unicodeScalars)
             } else {
@@ -200,6 +203,45 @@ public struct WordPieceTokenizer: Sendable {
             }
         }
         return String(out)
+    }
+
+    /// NFD, leaving alone the scalars that ``legacyCategory(_:)`` calls unassigned (the reference
+    /// does not decompose characters newer than its tables); they split the text into runs that are
+    /// decomposed separately, which is exact because such a scalar acts as a starter (class 0).
+    static func canonicalDecomposition(_ text: String, hasUnknown: Bool) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text }   // ASCII is already NFD
+        guard hasUnknown else { return text.decomposedStringWithCanonicalMapping }
+        var result = String.UnicodeScalarView()
+        var run = String.UnicodeScalarView()
+        for s in text.unicodeScalars {
+            if s.value >= 0x80, legacyCategory(s) == .unassigned {
+                result.append(contentsOf: String(run).decomposedStringWithCanonicalMapping.unicodeScalars)
+                run.removeAll()
+                result.append(s)
+            } else {
+                run.append(s)
+            }
+        }
+        result.append(contentsOf: String(run).decomposedStringWithCanonicalMapping.unicodeScalars)
+        return String(result)
+    }
+
+    /// The general category as the reference implementation sees it. Hugging Face `tokenizers`
+    /// takes categories from tables of Unicode 8.0, so a character assigned later counts as
+    /// unassigned (Cn: kept as an ordinary character, neither control, punctuation nor mark), and
+    /// the seven characters whose category changed since 8.0 keep their 8.0 category. Verified
+    /// against `tokenizers` 0.23.3 for every code point (the normaliser and pre-tokeniser outputs
+    /// for "a" + c + "b" are identical). Case mapping and White_Space are current in both.
+    static func legacyCategory(_ s: Unicode.Scalar) -> Unicode.GeneralCategory {
+        switch s.value {
+        case 0x166D, 0x111C9: return .otherPunctuation      // now So, Mn
+        case 0x1734, 0x1171E: return .nonspacingMark        // now Mc
+        case 0x1885, 0x1886: return .otherLetter            // now Mn
+        case 0xA9BD: return .spacingMark                    // now Mn
+        default: break
+        }
+        guard let age = s.properties.age, age <= (8, 0) else { return .unassigned }
+        return s.properties.generalCategory
     }
 
     /// Step 6a: whitespace and punctuation splitting.
@@ -261,7 +303,7 @@ public struct WordPieceTokenizer: Sendable {
             return true
         }
         if v < 0x80 { return false }
-        switch s.properties.generalCategory {
+        switch legacyCategory(s) {
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
              .initialPunctuation, .finalPunctuation, .otherPunctuation:
             return true
