@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "StrataLabelTests", dependencies: ["StrataLabel", "StrataHTTP", "StrataTestSupport"]),
         .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore"], exclude: ["Malformed"]),
         .testTarget(name: "StrataEmbedTests", dependencies: ["StrataEmbed", "StrataHTTP", "StrataTestSupport"]),
-        .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataStore"]),
+        .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataStore", "StrataLinalg"]),
         .testTarget(
             name: "StrataLinalgTests",
             dependencies: ["StrataLinalg"],

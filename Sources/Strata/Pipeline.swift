@@ -188,7 +188,10 @@ public enum Pipeline {
         let topicsPath = (options.stateDirectory as NSString).appendingPathComponent("topics.json")
         try AtomicFile.write(topicsPath, data: try document.encoded())
         try state.recordRun(id: runID, manifest: try JSONEncoder().encode(manifest),
-                            assignments: docs.enumerated().map { (id: $1.id, hash: $1.contentHash, topic: labels[$0], score: Double(description.scores[$0])) })
+                            assignments: docs.enumerated().map {
+                                StateDatabase.Assignment(id: $1.id, hash: $1.contentHash, topic: labels[$0],
+                                                         score: Double(description.scores[$0]), snippet: String($1.text.prefix(300)))
+                            })
         return RunResult(document: document, output: output, topicsPath: topicsPath)
     }
 

@@ -74,21 +74,53 @@ public final class StateDatabase {
 extension StateDatabase {
     /// Records a finished run: its manifest and every document's assignment, replacing the previous
     /// assignments, in one transaction.
-    public func recordRun(id: String, manifest: Data, assignments: [(id: String, hash: String, topic: Int, score: Double)]) throws {
+    /// A document's assignment as recorded in the state.
+    public struct Assignment: Sendable {
+        public let id: String
+        public let hash: String
+        public let topic: Int
+        public let score: Double
+        /// The first ~300 characters of the text, for search results.
+        public let snippet: String
+        public init(id: String, hash: String, topic: Int, score: Double, snippet: String) {
+            self.id = id; self.hash = hash; self.topic = topic; self.score = score; self.snippet = snippet
+        }
+    }
+
+    public func recordRun(id: String, manifest: Data, assignments: [Assignment]) throws {
         try db.execute("""
             CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, finished TEXT NOT NULL, manifest TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS documents (id TEXT PRIMARY KEY, content_sha256 TEXT NOT NULL,
-                topic_id INTEGER NOT NULL, score REAL NOT NULL, run TEXT NOT NULL) WITHOUT ROWID;
+                topic_id INTEGER NOT NULL, score REAL NOT NULL, run TEXT NOT NULL, snippet TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
             """)
         try db.transaction {
             try db.query("INSERT INTO runs (id, finished, manifest) VALUES (?, ?, ?)",
                          [.text(id), .text(ISO8601DateFormatter().string(from: Date())), .text(String(decoding: manifest, as: UTF8.self))])
             try db.execute("DELETE FROM documents")
-            let stmt = try db.prepare("INSERT INTO documents (id, content_sha256, topic_id, score, run) VALUES (?, ?, ?, ?, ?)")
+            let stmt = try db.prepare("INSERT INTO documents (id, content_sha256, topic_id, score, run, snippet) VALUES (?, ?, ?, ?, ?, ?)")
             for a in assignments {
-                try stmt.run([.text(a.id), .text(a.hash), .integer(Int64(a.topic)), .real(a.score), .text(id)])
+                try stmt.run([.text(a.id), .text(a.hash), .integer(Int64(a.topic)), .real(a.score), .text(id), .text(a.snippet)])
             }
         }
+    }
+
+    /// Every recorded document with its topic, snippet and cached vector under `model`, in id order.
+    /// Documents whose vector is not cached are left out.
+    public func searchableDocuments(model: String) throws -> (ids: [String], topics: [Int], snippets: [String], dimension: Int, vectors: [Float]) {
+        let stmt = try db.prepare("""
+            SELECT d.id, d.topic_id, d.snippet, e.dim, e.vector FROM documents d
+            JOIN embedding_cache e ON e.model = ? AND e.text_sha256 = d.content_sha256 ORDER BY d.id
+            """)
+        try stmt.bind([.text(model)])
+        var ids: [String] = [], topics: [Int] = [], snippets: [String] = [], vectors: [Float] = []
+        var dim = 0
+        while let row = try stmt.step() {
+            guard let id = row[0].string, let t = row[1].int, let d = row[3].int, let blob = row[4].data, blob.count == d * 4 else { continue }
+            dim = d
+            ids.append(id); topics.append(t); snippets.append(row[2].string ?? "")
+            blob.withUnsafeBytes { vectors.append(contentsOf: $0.bindMemory(to: Float.self)) }
+        }
+        return (ids, topics, snippets, dim, vectors)
     }
 
     /// Number of recorded runs.

@@ -17,7 +17,7 @@ struct StrataCommand: AsyncParsableCommand {
             (e.g. some labels fell back to keywords), 4 another run holds the state lock.
             """,
         version: strataVersion,
-        subcommands: [RunCommand.self, EmbedCommand.self, TopicsCommand.self, EstimateCommand.self]
+        subcommands: [RunCommand.self, EmbedCommand.self, TopicsCommand.self, EstimateCommand.self, SearchCommand.self]
     )
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import StrataLinalg
 import StrataStore
 import Testing
 
@@ -27,6 +28,35 @@ struct EndToEndTests {
         let t2 = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/.strata/topics.json"))) as! [String: Any]
         let counts = (t2["run"] as! [String: Any])["counts"] as! [String: Any]
         #expect(counts["embedded"] as! Int == 0 && counts["cached"] as! Int == 600)
+
+        // Topic-filtered search equals a brute-force ranking over the same vectors.
+        let topicList = t2["topics"] as! [[String: Any]]
+        let target = topicList[1]
+        let members = Set(target["document_ids"] as! [String])
+        let query = "animals that live in water"
+        let k = 7
+        let hitsOut = try runProcess(bin, ["search", query, "--topic", String(target["id"] as! Int), "-k", String(k),
+                                           "--state", dir + "/.strata", "--json"])
+        #expect(hitsOut.status == 0, "stderr: \(hitsOut.stderr)")
+        let hits = try JSONSerialization.jsonObject(with: Data(hitsOut.stdout.utf8)) as! [[String: Any]]
+        #expect(hits.count == min(k, members.count))
+        #expect(hits.allSatisfy { members.contains($0["id"] as! String) && $0["topic_id"] as! Int == target["id"] as! Int })
+        // Reference: every vector via `strata embed`, the query through the same encoder, cosine, sort.
+        let q = dir + "/q.jsonl"
+        try #"{"id": "q", "text": "\#(query)"}"#.write(toFile: q, atomically: true, encoding: .utf8)
+        #expect(try runProcess(bin, ["embed", input, "--out", dir + "/all.npy", "--state", dir + "/.strata", "--quiet"]).status == 0)
+        #expect(try runProcess(bin, ["embed", q, "--out", dir + "/q.npy", "--state", dir + "/.strata", "--quiet"]).status == 0)
+        let all = try NPY.readMatrix(from: URL(fileURLWithPath: dir + "/all.npy"))
+        let qv = try NPY.readMatrix(from: URL(fileURLWithPath: dir + "/q.npy"))
+        var reference: [(String, Double)] = []
+        for (i, r) in records.enumerated() where members.contains(r["id"] as! String) {
+            var dot = 0.0
+            for j in 0..<all.cols { dot += Double(all[i, j]) * Double(qv[0, j]) }
+            reference.append((r["id"] as! String, dot))
+        }
+        reference.sort { $0.1 > $1.1 }
+        #expect(hits.map { $0["id"] as! String } == reference.prefix(k).map(\.0))
+        for (h, r) in zip(hits, reference) { #expect(abs((h["score"] as! Double) - r.1) < 1e-4) }
     }
 
     @Test("a state held by a live run: exit 4; a stale lock is taken over with a warning")
