@@ -49,7 +49,11 @@ public struct PCA: Sendable {
     ///   ``LinalgError/nonFinite(row:column:)``, ``LinalgError/zeroVariance`` when every column is
     ///   constant, ``LinalgError/invalidParameter(name:reason:)`` for a bad component request, and
     ///   ``LinalgError/lapackFailure(routine:info:)``.
-    public static func fit(_ x: Matrix, components: Components, whiten: Bool = false) throws -> PCA {
+    ///
+    /// - Parameter parallelism: `.tiles` (default: row tiles on all cores, single-threaded SYRK each) or
+    ///   `.blas` (one tile after another, each SYRK multi-threaded); see BENCHMARKS.md for the figures.
+    public static func fit(_ x: Matrix, components: Components, whiten: Bool = false,
+                           parallelism: KMeans.Parallelism = .tiles) throws -> PCA {
         let n = x.rows, d = x.cols
         guard n >= 2 else { throw LinalgError.tooFewRows(operation: "PCA.fit", needed: 2, got: n) }
         guard d >= 1 else { throw LinalgError.invalidParameter(name: "x", reason: "has no columns") }
@@ -73,14 +77,15 @@ public struct PCA: Sendable {
 
         // Covariance: per worker, tiles are centred and multiplied with SSYRK (OpenBLAS single-threaded
         // inside); the products are summed into per-worker Double accumulators, then reduced in order.
-        let workers = Parallel.workerCount
+        let (workers, blasThreads, tileRows) = parallelism == .tiles
+            ? (Parallel.workerCount, 1, Self.tileRows) : (1, Parallel.workerCount, 16_384)
         let tiles = (n + tileRows - 1) / tileRows
         var partials = [[Double]](repeating: [], count: workers)
         x.withUnsafeBufferPointer { xp in
             mean.withUnsafeBufferPointer { mp in
                 partials.withUnsafeMutableBufferPointer { parts in
                     let partsBase = parts.baseAddress!
-                    BLAS.withThreads(1) {
+                    BLAS.withThreads(blasThreads) {
                         Parallel.chunks(count: tiles, workers: workers) { w, tileRange in
                             var acc = [Double](repeating: 0, count: d * d)
                             var tile = [Float](repeating: 0, count: tileRows * d)

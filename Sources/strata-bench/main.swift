@@ -81,7 +81,7 @@ do {
         var ratio = 0.0
         for _ in 0..<int("repeats", 3) {
             let t0 = now()
-            let p = try PCA.fit(x, components: .count(int("components", 64)))
+            let p = try PCA.fit(x, components: .count(int("components", 64)), parallelism: parallelism())
             times.append((now() - t0) * 1000)
             ratio = p.explainedVarianceRatio.reduce(0, +)
         }
