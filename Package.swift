@@ -30,7 +30,7 @@ let package = Package(
         /// Readers and writers of document sources, SQLite wrapper, state database.
         .target(name: "StrataStore", dependencies: ["CSQLite", .product(name: "Crypto", package: "swift-crypto")]),
         /// safetensors reader, WordPiece tokenizer, native MiniLM encoder, OpenAI-compatible embeddings.
-        .target(name: "StrataEmbed", dependencies: ["CBLAS", "StrataHTTP"]),
+        .target(name: "StrataEmbed", dependencies: ["StrataLinalg", "StrataHTTP"]),
         /// c-TF-IDF keywords, representatives, LLM and keyword labelers, reply repair, prices.
         .target(name: "StrataLabel", dependencies: ["StrataHTTP"], resources: [.copy("prices.json")]),
 

@@ -33,6 +33,10 @@ public enum BLAS {
         return String(cString: p)
     }
 
+    /// Sets OpenBLAS's process-wide thread count for subsequent calls (at least 1). Prefer
+    /// ``withThreads(_:_:)``, which restores the previous count.
+    public static func setThreadCount(_ count: Int) { openblas_set_num_threads(int32(max(1, count))) }
+
     /// Serialises changes of OpenBLAS's global thread count.
     private static let threadLock = NSLock()
 
