@@ -50,7 +50,7 @@ let package = Package(
             ]
         ),
         /// Runs the numeric core on .npy inputs for scripts/bench (compared against scikit-learn/FAISS).
-        .executableTarget(name: "strata-bench", dependencies: ["StrataLinalg", "StrataEmbed"]),
+        .executableTarget(name: "strata-bench", dependencies: ["Strata", "StrataLinalg", "StrataEmbed"]),
 
         // MARK: - Tests
         /// Test-only helpers (a scripted HTTP server for client error-handling tests).

@@ -77,8 +77,10 @@ public struct RunOptions: Sendable {
     public var maxCost: Double?
     /// User price file overriding the shipped table.
     public var pricesFile: String?
-    /// k-means restarts (the lowest inertia wins).
-    public var restarts = 8
+    /// k-means restarts (the lowest inertia wins). 1, as scikit-learn's default for k-means++: on the
+    /// full WordNet nouns more restarts lowered inertia *and* NMI against the true classes
+    /// (4 restarts: 0.4147 mean NMI over 3 seeds; 1 restart: 0.4256), so they are opt-in.
+    public var restarts = 1
     /// PCA keeps the fewest components explaining this share of variance, capped at `pcaMaxComponents`.
     public var pcaVariance = 0.9
     /// Capped at 256, not 64: MiniLM needs ~200 components for 90% of the variance, and cutting to 64

@@ -21,7 +21,15 @@ public final class StateDatabase {
                 model TEXT NOT NULL, prompt_sha256 TEXT NOT NULL, reply TEXT NOT NULL, created TEXT NOT NULL,
                 PRIMARY KEY (model, prompt_sha256)) WITHOUT ROWID;
             INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '\(Self.schemaVersion)');
+            CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, finished TEXT NOT NULL, manifest TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS documents (id TEXT PRIMARY KEY, content_sha256 TEXT NOT NULL,
+                topic_id INTEGER NOT NULL, score REAL NOT NULL, run TEXT NOT NULL, snippet TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
             """)
+        // State written by earlier versions: add the columns they lack.
+        let columns = try db.query("SELECT name FROM pragma_table_info('documents')").compactMap { $0.first?.string }
+        if !columns.contains("snippet") {
+            try db.execute("ALTER TABLE documents ADD COLUMN snippet TEXT NOT NULL DEFAULT ''")
+        }
     }
 
     // MARK: Embedding cache
@@ -88,11 +96,6 @@ extension StateDatabase {
     }
 
     public func recordRun(id: String, manifest: Data, assignments: [Assignment]) throws {
-        try db.execute("""
-            CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, finished TEXT NOT NULL, manifest TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS documents (id TEXT PRIMARY KEY, content_sha256 TEXT NOT NULL,
-                topic_id INTEGER NOT NULL, score REAL NOT NULL, run TEXT NOT NULL, snippet TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
-            """)
         try db.transaction {
             try db.query("INSERT INTO runs (id, finished, manifest) VALUES (?, ?, ?)",
                          [.text(id), .text(ISO8601DateFormatter().string(from: Date())), .text(String(decoding: manifest, as: UTF8.self))])
@@ -125,8 +128,6 @@ extension StateDatabase {
 
     /// Number of recorded runs.
     public func runCount() throws -> Int {
-        let exists = try db.query("SELECT 1 FROM sqlite_master WHERE name = 'runs'")
-        if exists.isEmpty { return 0 }
-        return try db.query("SELECT COUNT(*) FROM runs").first?.first?.int ?? 0
+        try db.query("SELECT COUNT(*) FROM runs").first?.first?.int ?? 0
     }
 }

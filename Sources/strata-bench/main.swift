@@ -1,4 +1,5 @@
 import Foundation
+import Strata
 import StrataEmbed
 import StrataLinalg
 
@@ -129,6 +130,29 @@ do {
             try NPY.write(try Matrix(rows: texts.count, cols: encoder.dimension, storage: vectors), to: URL(fileURLWithPath: out))
         }
         emit(["seconds": medianOf(times), "tokens": tokens, "docs": texts.count, "all_seconds": times])
+    case "search":
+        // Latency of topic-filtered search over a run's stored vectors, excluding the query's own embedding.
+        guard let state = opt("state") else { fail("--state DIR is required") }
+        let index = try SearchIndex(stateDirectory: state)
+        let queries = int("queries", 100), k = int("k", 10)
+        let texts = index.document.topics.flatMap { $0.keywords.prefix(3) }
+        var vectors: [[Float]] = []
+        for i in 0..<queries { vectors.append(try await index.embedQuery(texts[i % max(1, texts.count)])) }
+        let largest = index.document.topics.max { $0.size < $1.size }!
+        var results: [String: Any] = ["documents": index.count, "queries": queries, "k": k]
+        for (name, filter) in [("all", nil as Set<Int>?), ("topic", Set([largest.id]))] {
+            var ms: [Double] = []
+            for v in vectors {
+                let t0 = now()
+                _ = try index.search(vector: v, filter: filter, k: k)
+                ms.append((now() - t0) * 1000)
+            }
+            ms.sort()
+            results["\(name)_p50_ms"] = ms[ms.count / 2]
+            results["\(name)_p95_ms"] = ms[Int(Double(ms.count) * 0.95)]
+        }
+        results["topic_size"] = largest.size
+        emit(results)
     default:
         fail("unknown command \(command)")
     }

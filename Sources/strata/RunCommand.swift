@@ -41,7 +41,7 @@ struct RunCommand: AsyncParsableCommand {
     var pcaMaxComponents = 256
 
     @Option(help: "k-means restarts; the lowest inertia wins.")
-    var restarts = 8
+    var restarts = 1
 
     func run() async throws {
         do {

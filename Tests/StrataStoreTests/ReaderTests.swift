@@ -170,3 +170,18 @@ struct StateLockTests {
         #expect(throws: StateLock.Held.self) { try StateLock(directory: dir) }
     }
 }
+
+@Suite("state migration")
+struct StateMigrationTests {
+    @Test("a documents table from an earlier version gains the snippet column")
+    func snippetColumn() throws {
+        let dir = tempDir()
+        let db = try SQLiteDatabase(path: dir + "/state.db")
+        try db.execute("CREATE TABLE documents (id TEXT PRIMARY KEY, content_sha256 TEXT NOT NULL, topic_id INTEGER NOT NULL, score REAL NOT NULL, run TEXT NOT NULL) WITHOUT ROWID")
+        let state = try StateDatabase(directory: dir)
+        try state.recordRun(id: "r1", manifest: Data("{}".utf8),
+                            assignments: [.init(id: "a", hash: "h", topic: 0, score: 0.5, snippet: "text")])
+        #expect(try state.runCount() == 1)
+        #expect(try state.db.query("SELECT snippet FROM documents").first?.first?.string == "text")
+    }
+}
