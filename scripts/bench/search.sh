@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 N="${1:-100000}"
 scripts/fetch-model.sh >/dev/null
 [ -f corpora/build/wordnet-all.jsonl ] || corpora/build.sh >&2
-swift build -c release --product strata --product strata-bench 2>&1 | grep -E "error|Build complete" >&2 || true
+{ swift build -c release --product strata && swift build -c release --product strata-bench; } 2>&1 | grep -E "error|Build complete" >&2 || true
 work="${SEARCH_BENCH_DIR:-$(mktemp -d)}"
 mkdir -p "$work"
 head -n "$N" corpora/build/wordnet-all.jsonl > "$work/docs.jsonl"
