@@ -68,8 +68,11 @@ struct RunCommand: AsyncParsableCommand {
                 }
             }
             let result = try await Pipeline.run(options, reporter: reporter)
-            if !log.quiet { print(TopicTable.render(result.document)) }
-            FileHandle.standardError.write(Data("topic columns → \(result.output)\ntopics.json → \(result.topicsPath)\n".utf8))
+            if !log.quiet {
+                print(TopicTable.render(result.document))
+                reporter.info("topic columns → \(result.output)")
+                reporter.info("topics.json → \(result.topicsPath)")
+            }
             if result.hasWarnings { throw ExitCode(3) }
         } catch let e as ExitCode {
             throw e
