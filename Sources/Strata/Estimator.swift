@@ -105,7 +105,7 @@ public enum Estimator {
             } else {
                 calls = k + parents
                 input = k * perTopic + parents * perParent
-                output = calls * LLMLabeler(model: model, client: .init(configuration: .init(baseURL: options.llmBaseURL))).maxTokens
+                output = calls * LLMLabeler.defaultMaxTokens
             }
             llmCost = prices.cost(model: model, input: input, output: output)
             if llmCost == nil && options.llmBaseURL.host.map({ ["127.0.0.1", "localhost", "::1"].contains($0) }) == true {

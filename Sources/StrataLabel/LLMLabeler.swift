@@ -77,7 +77,9 @@ public struct LLMLabeler: Sendable {
     /// Retries after an invalid reply, before falling back to keywords.
     public var invalidReplyRetries = 2
     /// Cap on generated tokens per reply (small models ramble).
-    public var maxTokens = 96
+    public var maxTokens = LLMLabeler.defaultMaxTokens
+    /// Default cap on generated tokens per reply (also what `strata estimate` assumes per call).
+    public static let defaultMaxTokens = 96
     public var temperature = 0.2
 
     public init(model: String, client: OpenAICompatibleClient) {

@@ -21,7 +21,7 @@ struct EmbedCommand: AsyncParsableCommand {
     var format: Format = .npy
 
     func run() async throws {
-        do {
+        try await reportingErrors {
             let options = try RunOptions(source)
             let reporter = log.reporter
             reporter.stage("read \(options.source)")
@@ -49,10 +49,6 @@ struct EmbedCommand: AsyncParsableCommand {
             }
             reporter.info("\(result.matrix.rows) vectors of \(result.matrix.cols) dimensions (\(result.embedded) embedded, \(result.cached) cached)")
             if read.skipped > 0 { throw ExitCode(3) }
-        } catch let e as ExitCode {
-            throw e
-        } catch {
-            throw fail(error)
         }
     }
 }
@@ -80,7 +76,7 @@ struct EstimateCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        do {
+        try await reportingErrors {
             var options = try RunOptions(source)
             options.k = try KChoice.parse(k)
             options.labeler = try LabelerSpec.parse(labeler)
@@ -98,8 +94,6 @@ struct EstimateCommand: AsyncParsableCommand {
             } else {
                 print(e.render())
             }
-        } catch {
-            throw fail(error)
         }
     }
 }

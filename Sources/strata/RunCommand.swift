@@ -44,7 +44,7 @@ struct RunCommand: AsyncParsableCommand {
     var restarts = 1
 
     func run() async throws {
-        do {
+        try await reportingErrors {
             var options = try RunOptions(source)
             options.k = try KChoice.parse(k)
             options.labeler = try LabelerSpec.parse(labeler)
@@ -74,10 +74,6 @@ struct RunCommand: AsyncParsableCommand {
                 reporter.info("topics.json → \(result.topicsPath)")
             }
             if result.hasWarnings { throw ExitCode(3) }
-        } catch let e as ExitCode {
-            throw e
-        } catch {
-            throw fail(error)
         }
     }
 }

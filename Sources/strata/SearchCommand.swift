@@ -29,7 +29,7 @@ struct SearchCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        do {
+        try await reportingErrors {
             guard k >= 1 else { throw StrataError(.usage, "-k must be ≥ 1") }
             let index = try SearchIndex(stateDirectory: state, embeddingBaseURL: URL(string: embeddingBaseURL)!)
             let filter = try index.resolve(topics: topic, parents: parent)
@@ -44,8 +44,6 @@ struct SearchCommand: AsyncParsableCommand {
                     print(String(format: "%.4f", h.score) + "  [\(h.topicID)] \(h.id)  \(snippet)")
                 }
             }
-        } catch {
-            throw fail(error)
         }
     }
 }

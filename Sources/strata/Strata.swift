@@ -64,6 +64,18 @@ func fail(_ error: Error) -> ExitCode {
     return ExitCode(code)
 }
 
+/// Runs a command's body, turning library errors into a message and their exit code (an `ExitCode`
+/// thrown by the body passes through unchanged).
+func reportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let e as ExitCode {
+        throw e
+    } catch {
+        throw fail(error)
+    }
+}
+
 extension RunOptions {
     init(_ s: SourceOptions) throws {
         let location = try SourceLocation.parse(s.source)
