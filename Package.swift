@@ -11,6 +11,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // MARK: - System libraries
@@ -34,18 +36,24 @@ let package = Package(
         /// c-TF-IDF keywords, representatives, LLM and keyword labelers, reply repair, prices.
         .target(name: "StrataLabel", dependencies: ["StrataHTTP"], resources: [.copy("prices.json")]),
 
+        /// PostgreSQL tables as sources and topic-column sinks (postgres-nio).
+        .target(name: "StrataPostgres", dependencies: ["StrataStore", .product(name: "PostgresNIO", package: "postgres-nio")]),
+
         /// The pipeline: fit, describe, label, hierarchy, write; estimates; reports.
         .target(
             name: "Strata",
-            dependencies: ["StrataLinalg", "StrataEmbed", "StrataLabel", "StrataStore", "StrataHTTP",
+            dependencies: ["StrataLinalg", "StrataEmbed", "StrataLabel", "StrataStore", "StrataHTTP", "StrataPostgres",
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
+
+        /// `strata mcp`: the retrieval tools over the Model Context Protocol (stdio).
+        .target(name: "StrataMCP", dependencies: ["Strata", "StrataLinalg", .product(name: "MCP", package: "swift-sdk")]),
 
         // MARK: - Executables (thin)
         .executableTarget(
             name: "strata",
             dependencies: [
-                "Strata", "StrataLinalg", "StrataStore",
+                "Strata", "StrataLinalg", "StrataStore", "StrataMCP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -2,10 +2,13 @@
 # Installs what Strata needs on a fresh Debian machine. Idempotent and quiet when everything is present.
 #   scripts/setup.sh            system packages for building and testing
 #   STRATA_SETUP_PYTHON=1 ...   also the Python packages that tests and reference scripts use
+#   STRATA_SETUP_TESTS=1 ...    also the system packages only the test suite needs (chromium, postgresql)
 # (benchmark scripts install their own extras: faiss-cpu, sentence-transformers, threadpoolctl).
 set -euo pipefail
 
 APT_PACKAGES=(libopenblas-dev liblapacke-dev pkg-config libsqlite3-dev)
+# The test suite also renders the HTML report in headless Chromium and runs a throwaway PostgreSQL.
+if [ "${STRATA_SETUP_TESTS:-0}" = "1" ]; then APT_PACKAGES+=(chromium postgresql); fi
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -24,7 +27,7 @@ if ! command -v swift >/dev/null 2>&1; then
 fi
 
 if [ "${STRATA_SETUP_PYTHON:-0}" = "1" ]; then
-    python3 - <<'PY' 2>/dev/null || { echo "setup: installing Python packages (numpy, scikit-learn, scipy, jsonschema)" >&2; python3 -m pip install -q numpy scikit-learn scipy jsonschema; }
-import numpy, sklearn, scipy, jsonschema
+    python3 - <<'PY' 2>/dev/null || { echo "setup: installing Python packages (numpy, scikit-learn, scipy, jsonschema, mcp)" >&2; python3 -m pip install -q numpy scikit-learn scipy jsonschema mcp; }
+import numpy, sklearn, scipy, jsonschema, mcp
 PY
 fi

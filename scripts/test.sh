@@ -5,8 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh
-STRATA_SETUP_PYTHON=1 scripts/setup.sh
+STRATA_SETUP_TESTS=1 STRATA_SETUP_PYTHON=1 scripts/setup.sh
 scripts/fetch-model.sh >/dev/null
 
 echo "▸ local LLM server" >&2
@@ -18,10 +17,22 @@ else
     echo "test.sh: the local LLM server did not start; end-to-end LLM tests will fail under CI=true" >&2
     export STRATA_TEST_LLM_URL=""
 fi
-cleanup() { if [ "$started_llm" = 1 ]; then scripts/llm-server.sh stop >/dev/null 2>&1 || true; fi; }
+echo "▸ throwaway PostgreSQL cluster" >&2
+if STRATA_TEST_PG_URL=$(scripts/pg-server.sh start); then
+    export STRATA_TEST_PG_URL
+else
+    echo "test.sh: PostgreSQL did not start; the PostgreSQL tests will fail under CI=true" >&2
+    export STRATA_TEST_PG_URL=""
+fi
+cleanup() {
+    if [ "$started_llm" = 1 ]; then scripts/llm-server.sh stop >/dev/null 2>&1 || true; fi
+    scripts/pg-server.sh stop >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 
 echo "▸ build (release CLI for the end-to-end tests, then debug for unit tests)" >&2
 swift build -c release --product strata
 swift build --build-tests
-swift test --skip-build
+# Serial: the end-to-end suites share one local LLM server and two cores; in parallel they starve each
+# other into timeouts.
+swift test --skip-build --no-parallel

@@ -30,10 +30,19 @@ public enum EmbeddingStage {
         }
     }
 
+    /// The cache key of the embedder `spec` names (what `EmbeddingResult.fingerprint` will be).
+    public static func fingerprint(_ spec: EmbedderSpec, baseURL: URL) -> String {
+        switch spec {
+        case .minilm: return MiniLMEmbedder.fingerprintString
+        case .openai(let m): return OpenAIEmbedder.fingerprint(baseURL: baseURL, model: m)
+        case .field(let f): return "field:\(f)"
+        }
+    }
+
     /// Embeds `documents`: cached vectors are reused, only new texts go to the embedder, and new
     /// vectors are stored (one transaction) before returning. Rows are L2-normalised.
     public static func embed(_ documents: [Document], spec: EmbedderSpec, baseURL: URL, state: StateDatabase,
-                             tokenCounter: ((String) -> Int)?, reporter: RunReporter) async throws -> EmbeddingResult {
+                             tokenCounter: ((String) -> Int)?, reporter: RunReporter, store: Bool = true) async throws -> EmbeddingResult {
         if case .field(let name) = spec {
             var dim: Int?
             var values: [Float] = []
@@ -74,7 +83,7 @@ public enum EmbeddingStage {
                 fresh[hashes[i]] = v
                 entries.append((hashes[i], v))
             }
-            try state.storeEmbeddings(model: embedder.fingerprint, entries)
+            if store { try state.storeEmbeddings(model: embedder.fingerprint, entries) }
         }
         let dim = cached.values.first?.count ?? fresh.values.first?.count ?? embedder.dimension ?? 0
         var storage = [Float]()

@@ -17,8 +17,16 @@ public struct Estimate: Sendable {
     /// Prompt tokens, counted with the MiniLM WordPiece tokenizer on prompts built like the run's
     /// (an approximation of the LLM's own tokenizer).
     public var llmInputTokens: Int
-    /// Output tokens assumed per call (the reply cap).
+    /// Output tokens: the calibrated mean per call × calls, or the reply cap per call without history.
     public var llmOutputTokens: Int
+    /// Input tokens of each prompt's first request (no retries), in the LLM's own tokens when a
+    /// previous run calibrated the tokenizer ratio. Compare with `run.labeler.first_attempt_prompt_tokens`.
+    public var llmFirstAttemptInputTokens: Int = 0
+    /// Prompts the run would send (cache misses), and whether they were built exactly as the run will.
+    public var llmPrompts: Int = 0
+    public var exactPrompts = false
+    /// How the figures were calibrated (from which runs' usage), or why they were not.
+    public var calibration = "none"
     public var llmCost: Double?
     public var notes: [String]
 
@@ -39,9 +47,11 @@ public struct Estimate: Sendable {
             embedding tokens   \(embeddingTokens)
             embedding cost     \(usd(embeddingCost))
             topics assumed     \(kAssumed)
-            LLM calls          \(llmCalls)
-            LLM input tokens   \(llmInputTokens)
-            LLM output tokens  \(llmOutputTokens) (at most)
+            LLM prompts        \(llmPrompts) (\(exactPrompts ? "built exactly as the run will" : "approximated"))
+            LLM calls          \(llmCalls) (retries included)
+            LLM input tokens   \(llmInputTokens) (first attempts: \(llmFirstAttemptInputTokens))
+            LLM output tokens  \(llmOutputTokens)
+            calibration        \(calibration)
             LLM cost           \(usd(llmCost))
             total              \(usd(totalCost))
             """
@@ -52,20 +62,21 @@ public struct Estimate: Sendable {
 
 public enum Estimator {
     /// Reads the source and the state and predicts tokens and cost. Spends nothing.
-    public static func estimate(_ options: RunOptions) async throws -> Estimate {
-        let read = try SourceReader.read(options.source, options: options.read)
+    ///
+    /// With `quick` false and embeddings that cost nothing (MiniLM, `field:`, or all cached), the run's
+    /// deterministic stages are replayed (embedding fills the cache, which the run then reuses) and the
+    /// labeler only records its prompts: prompt counts and sizes are then exact. Token figures are
+    /// calibrated by this model's recent runs in the state (tokenizer ratio, retries, reply length).
+    public static func estimate(_ options: RunOptions, quick: Bool = false, storeEmbeddings: Bool = false,
+                                reporter: RunReporter = SilentReporter()) async throws -> Estimate {
+        let read = try await DocumentStore.read(options.source, options: options.read)
         let docs = read.documents
         let state = try StateDatabase(directory: options.stateDirectory)
         let tokenizer = try WordPieceTokenizer(vocabularyURL: MiniLMEncoder.defaultModelDirectory().appendingPathComponent("vocab.txt"))
         let prices = try PriceTable.load(overrides: options.pricesFile)
         var notes: [String] = []
 
-        let fingerprint: String
-        switch options.embedder {
-        case .minilm: fingerprint = MiniLMEmbedder.fingerprintString
-        case .openai(let m): fingerprint = OpenAIEmbedder.fingerprint(baseURL: options.embeddingBaseURL, model: m)
-        case .field(let f): fingerprint = "field:\(f)"
-        }
+        let fingerprint = EmbeddingStage.fingerprint(options.embedder, baseURL: options.embeddingBaseURL)
         let hashes = docs.map(\.contentHash)
         var cached: [String: [Float]] = [:]
         if case .field = options.embedder {} else { cached = try state.cachedEmbeddings(model: fingerprint, hashes: hashes) }
@@ -87,25 +98,70 @@ public enum Estimator {
             k = RunOptions.autoRange(documents: docs.count).upperBound
             notes.append("k = auto: assumed the largest candidate (\(k)) as an upper bound")
         }
-        var calls = 0, input = 0, output = 0
+        var calls = 0, input = 0, output = 0, firstInput = 0, promptCount = 0
+        var exact = false
+        var calibration = "none"
         var llmCost: Double? = 0
         if case .openai(let model) = options.labeler {
-            // Prompts as the run builds them, from representative-sized excerpts of the documents.
-            let sample = stride(from: 0, to: docs.count, by: max(1, docs.count / 500)).map { docs[$0].text }
-            let excerpt = sample.map { tokenizer.encode(Describe.truncate($0, words: Describe.representativeWords)).count - 2 }
-            let perRep = excerpt.isEmpty ? 0 : excerpt.reduce(0, +) / excerpt.count
-            let system = 0
-            let frame = tokenizer.encode(LabelPrompt.user(TopicSketch(index: 0, keywords: [], representatives: [], contrast: [], size: 0))).count
-            let perTopic = system + frame + 25 + 5 * (perRep + 3) + 3 * 12
-            let parents = k >= 6 ? Int(Double(k).squareRoot().rounded()) : 0
-            let perParent = tokenizer.encode(LabelPrompt.parent(childLabels: [])[0].content).count + (k / max(1, parents)) * 8
-            let previous = try state.runCount()
-            if previous > 0 && toEmbed == 0 {
-                notes.append("every document is cached and a previous run exists: an unchanged corpus reuses cached labels (0 calls)")
+            // The prompts themselves: exact when the embeddings cost nothing (MiniLM, field:, or all
+            // cached) — then the run's deterministic fit is replayed with the labeler in dry-run mode.
+            var localTokens = 0
+            let free: Bool = { if case .openai = options.embedder { return toEmbed == 0 }; return true }()
+            if free && !quick {
+                let sink = PromptSink(storeEmbeddings: storeEmbeddings)
+                var dry = options
+                dry.dryRun = sink
+                let previous = try PreviousRun.load(state)
+                let laps = Pipeline.Laps()
+                var reason: String? = previous == nil ? "first run" : Pipeline.refitDue(dry, previous: previous!, fingerprint: fingerprint, documents: docs)
+                if let previous, reason == nil {
+                    if case .refit(let why) = try await Incremental.run(dry, runID: "estimate", documents: docs, previous: previous, state: state,
+                                                                        reporter: reporter, laps: laps) { reason = why }
+                }
+                if reason != nil {
+                    _ = try await FullRun.run(dry, runID: "estimate", documents: docs, previous: previous, reason: reason!, state: state,
+                                              reporter: reporter, laps: laps)
+                }
+                promptCount = sink.prompts.count
+                localTokens = sink.prompts.reduce(0) { $0 + PromptTokens.count($1) }
+                exact = true
+                notes.append("parent prompts use keyword labels in place of the LLM's topic labels (unknown before the run)")
             } else {
-                calls = k + parents
-                input = k * perTopic + parents * perParent
+                // Prompts as the run builds them, from representative-sized excerpts of the documents.
+                let sample = stride(from: 0, to: docs.count, by: max(1, docs.count / 500)).map { docs[$0].text }
+                let excerpt = sample.map { tokenizer.encode(Describe.truncate($0, words: Describe.representativeWords)).count - 2 }
+                let perRep = excerpt.isEmpty ? 0 : excerpt.reduce(0, +) / excerpt.count
+                let frame = PromptTokens.count(LabelPrompt.messages(TopicSketch(index: 0, keywords: [], representatives: [], contrast: [], size: 0)))
+                let perTopic = frame + 25 + 5 * (perRep + 3) + 3 * 12
+                let parents = k >= 6 ? Int(Double(k).squareRoot().rounded()) : 0
+                let perParent = PromptTokens.count(LabelPrompt.parent(childLabels: [])) + (k / max(1, parents)) * 8
+                if try state.runCount() > 0 && toEmbed == 0 {
+                    notes.append("every document is cached and a previous run exists: an unchanged corpus reuses cached labels (0 calls)")
+                } else {
+                    promptCount = k + parents
+                    localTokens = k * perTopic + parents * perParent
+                }
+                notes.append(quick ? "--quick: prompt sizes approximated from a sample of documents"
+                                   : "the embedder is paid and documents are uncached: prompt sizes approximated from a sample of documents")
+            }
+            // Calibration from this model's recent runs: server tokens per WordPiece token, requests per
+            // prompt, tokens resent by retries, reply tokens per request.
+            if let u = try state.llmUsage(model: model), u.localTokens > 0, u.prompts > 0, u.calls > 0, u.firstPromptTokens > 0 {
+                let ratio = Double(u.firstPromptTokens) / Double(u.localTokens)
+                let resend = Double(u.promptTokens) / Double(u.firstPromptTokens)
+                firstInput = Int((Double(localTokens) * ratio).rounded())
+                input = Int((Double(firstInput) * resend).rounded())
+                calls = Int((Double(promptCount) * Double(u.calls) / Double(u.prompts)).rounded())
+                output = Int((Double(calls) * Double(u.completionTokens) / Double(u.calls)).rounded())
+                calibration = "from \(u.prompts) prompts of earlier runs: " + String(format: "%.3f", ratio) + " \(model) tokens per WordPiece token, "
+                    + String(format: "%.2f requests per prompt, %.1f reply tokens per request", Double(u.calls) / Double(u.prompts),
+                             Double(u.completionTokens) / Double(u.calls))
+            } else {
+                firstInput = localTokens
+                input = localTokens
+                calls = promptCount
                 output = calls * LLMLabeler.defaultMaxTokens
+                calibration = "none yet (no earlier run with \(model)): WordPiece tokens, one request per prompt, the reply cap (\(LLMLabeler.defaultMaxTokens)) per request"
             }
             llmCost = prices.cost(model: model, input: input, output: output)
             if llmCost == nil && options.llmBaseURL.host.map({ ["127.0.0.1", "localhost", "::1"].contains($0) }) == true {
@@ -115,6 +171,7 @@ public enum Estimator {
         }
         return Estimate(documents: docs.count, toEmbed: toEmbed, cached: docs.count - toEmbed, embeddingTokens: tokens,
                         embeddingCost: embeddingCost, kAssumed: k, llmCalls: calls, llmInputTokens: input,
-                        llmOutputTokens: output, llmCost: llmCost, notes: notes)
+                        llmOutputTokens: output, llmFirstAttemptInputTokens: firstInput, llmPrompts: promptCount,
+                        exactPrompts: exact, calibration: calibration, llmCost: llmCost, notes: notes)
     }
 }

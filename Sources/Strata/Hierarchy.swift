@@ -10,6 +10,7 @@ struct HierarchyResult {
     var parentOfTopic: [Int?]
     var calls = 0, promptTokens = 0, completionTokens = 0
     var notes: [String] = []
+    var usage: StateDatabase.LLMUsage?
 }
 
 enum Hierarchy {
@@ -45,6 +46,7 @@ enum Hierarchy {
             named = r.labels
             result.calls = r.calls; result.promptTokens = r.promptTokens; result.completionTokens = r.completionTokens
             result.notes = r.notes
+            result.usage = r.usage
         }
         disambiguate(&named, sketches: sketches)
         result.parents = (0..<p).map { j in

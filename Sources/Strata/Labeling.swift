@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import StrataEmbed
 import StrataHTTP
 import StrataLabel
 import StrataStore
@@ -12,6 +13,36 @@ struct LabelingResult {
     var completionTokens = 0
     var notes: [String] = []
     var warnings: [String] = []
+    /// What the LLM was asked and answered (nil for the keyword labeler).
+    var usage: StateDatabase.LLMUsage?
+
+    /// Adds another result's spend (labels are not touched).
+    mutating func addSpend(_ other: LabelingResult) {
+        calls += other.calls; promptTokens += other.promptTokens; completionTokens += other.completionTokens
+        if let o = other.usage {
+            if var u = usage {
+                u.prompts += o.prompts; u.calls += o.calls; u.promptTokens += o.promptTokens
+                u.completionTokens += o.completionTokens; u.answeredPrompts += o.answeredPrompts
+                u.firstPromptTokens += o.firstPromptTokens; u.localTokens += o.localTokens
+                usage = u
+            } else {
+                usage = o
+            }
+        }
+    }
+}
+
+/// Local token counts of prompts (MiniLM's WordPiece), to calibrate estimates against what the LLM
+/// server reports. Nil when the MiniLM vocabulary is not installed.
+enum PromptTokens {
+    static let tokenizer: WordPieceTokenizer? = try? WordPieceTokenizer(
+        vocabularyURL: MiniLMEncoder.defaultModelDirectory().appendingPathComponent("vocab.txt"))
+
+    /// WordPiece tokens of a prompt's messages (role names included, special tokens not).
+    static func count(_ messages: [ChatMessage]) -> Int {
+        guard let t = tokenizer else { return 0 }
+        return messages.reduce(0) { $0 + t.encode($1.role + ": " + $1.content).count - 2 }
+    }
 }
 
 enum Labeling {
@@ -45,23 +76,37 @@ enum Labeling {
                 pending.append(i)
             }
         }
+        if let sink = options.dryRun {
+            sink.add(pending.map { prompts[$0] })
+            return result
+        }
         reporter.info("\(prompts.count - pending.count) \(what) label(s) from cache, \(pending.count) to ask \(model)")
         var outcomes: [LLMLabeler.Outcome] = []
         if !pending.isEmpty {
             var labeler = LLMLabeler(model: model, client: client(options))
             labeler.concurrency = options.llmConcurrency
+            labeler.seed = Int(truncatingIfNeeded: options.seed)
             outcomes = await labeler.label(pending.map { (prompts[$0], fallbacks[$0], groundings[$0]) }) { done, total in
                 reporter.progress("label", done: done, total: total)
             }
         }
+        var usage = StateDatabase.LLMUsage(model: model)
         for (o, i) in zip(outcomes, pending) {
             result.labels[i] = o.label
             result.calls += o.calls
             result.promptTokens += o.promptTokens
             result.completionTokens += o.completionTokens
+            usage.prompts += 1
+            if o.firstPromptTokens > 0 {
+                usage.answeredPrompts += 1
+                usage.firstPromptTokens += o.firstPromptTokens
+                usage.localTokens += PromptTokens.count(prompts[i])
+            }
             result.notes += o.notes.map { "\(what) \(i): \($0)" }
             if let reply = o.cacheableReply { try state.storeLabel(model: model, promptHash: hashes[i], reply: reply) }
         }
+        usage.calls = result.calls; usage.promptTokens = result.promptTokens; usage.completionTokens = result.completionTokens
+        if !pending.isEmpty { result.usage = usage }
         let fellBack = result.labels.filter { $0.source == .keywords }.count
         if fellBack > 0 {
             let msg = "\(fellBack) of \(prompts.count) \(what) label(s) fell back to keywords (see run.labeler.notes)"

@@ -1,4 +1,5 @@
 import Foundation
+import StrataLabel
 import StrataStore
 
 /// Which embedder a run uses (`--embedder`).
@@ -86,6 +87,24 @@ public struct RunOptions: Sendable {
     /// Capped at 256, not 64: MiniLM needs ~200 components for 90% of the variance, and cutting to 64
     /// or 128 lowered NMI against the true classes on both corpora (BENCHMARKS.md, quality).
     public var pcaMaxComponents = 256
+    /// Full refit, incremental update, or assignment only; `.auto` refits only when the policy says so.
+    public var mode: RunMode = .auto
+    public var refit = RefitPolicy()
+    /// A new document joins its nearest topic only within that topic's radius: this quantile of the
+    /// members' cosine distances to the centroid at fit time. Farther documents get topic −1.
+    public var noveltyQuantile = 0.95
+    /// An incremental run re-describes and relabels a topic when its membership changed by more than
+    /// this share of its size (or a representative document left it).
+    public var relabelShare = 0.1
+    /// On a refit, ask the labeler again for topics that kept their id (default: keep their label).
+    public var relabel = false
+    /// On a refit, ignore the previous topics and start k-means from k-means++ (ids then survive only
+    /// as far as the new clusters resemble the old ones).
+    public var coldStart = false
+    /// Set by `strata estimate`: labelers record the prompts they would send here instead of calling.
+    public var dryRun: PromptSink?
+    /// Also store each document's (normalised) embedding in an `embedding real[]` column (PostgreSQL).
+    public var writeEmbeddings = false
 
     public init(source: SourceLocation, stateDirectory: String? = nil) {
         self.source = source
@@ -132,4 +151,38 @@ public struct StrataError: Error, CustomStringConvertible, Sendable {
     public init(_ kind: Kind, _ message: String) { self.kind = kind; self.message = message }
     public var description: String { message }
     public var exitCode: Int32 { kind.exitCode }
+}
+
+/// How `strata run` treats an existing state.
+public enum RunMode: Sendable, Equatable {
+    /// Incremental when a fitted model exists and no refit limit is passed, else a full refit.
+    case auto
+    /// Always refit (`--full`).
+    case full
+    /// Only assign new and changed documents to the fitted topics: no refit, no labeler (`strata assign`).
+    case assign
+}
+
+/// When an incremental run turns into a full refit. Defaults are documented in the README.
+public struct RefitPolicy: Sendable, Equatable {
+    /// Refit when more than this share of documents has topic −1 after assignment.
+    public var maxUnassignedShare = 0.05
+    /// Refit when new + changed + removed documents exceed this share of the previous corpus.
+    public var maxChangedShare = 0.2
+    /// Refit when the model is older than this many days.
+    public var maxAgeDays = 30.0
+    public init() {}
+}
+
+/// Collects the prompts a dry run would send to the LLM (cache misses only). Thread-safe.
+public final class PromptSink: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _prompts: [[ChatMessage]] = []
+    /// Whether embeddings computed during the dry run go into the cache (a run follows at once, as
+    /// with `--max-cost`) or are discarded (`strata estimate` changes nothing).
+    public let storeEmbeddings: Bool
+    public init(storeEmbeddings: Bool) { self.storeEmbeddings = storeEmbeddings }
+    /// Each prompt as (role, content) pairs.
+    public var prompts: [[ChatMessage]] { lock.withLock { _prompts } }
+    func add(_ p: [[ChatMessage]]) { lock.withLock { _prompts += p } }
 }

@@ -16,24 +16,64 @@ public struct RunResult: Sendable {
     public var hasWarnings: Bool { !document.run.warnings.isEmpty }
 }
 
-/// `strata run`: read → embed (cached) → PCA → k-means → describe → label → hierarchy → write.
+/// What the last committed run left in the state database.
+struct PreviousRun {
+    var document: TopicsDocument
+    var model: FittedModel
+    var recorded: [String: StateDatabase.RecordedDocument]
+    var nextID: Int
+
+    static let documentKey = "topics_document", modelKey = "fitted_model", nextIDKey = "next_topic_id"
+
+    static func load(_ state: StateDatabase) throws -> PreviousRun? {
+        guard let d = try state.current(documentKey), let m = try state.current(modelKey) else { return nil }
+        let document = try JSONDecoder().decode(TopicsDocument.self, from: d)
+        let model = try JSONDecoder().decode(FittedModel.self, from: m)
+        let next = try state.current(nextIDKey).flatMap { Int(String(decoding: $0, as: UTF8.self)) }
+            ?? ((document.topics.map(\.id).max() ?? -1) + 1)
+        return PreviousRun(document: document, model: model, recorded: try state.recordedDocuments(), nextID: next)
+    }
+}
+
+/// Everything a run has decided, ready to be written.
+struct RunOutcome {
+    var topics: [Topic]
+    var hierarchy: [ParentTopic]
+    var quality: Quality
+    var drift: Drift?
+    /// Topic (−1: none) and score of every document, in source order.
+    var topicOfDocument: [Int]
+    var scores: [Double]
+    var assignments: StateDatabase.AssignmentChange
+    var model: FittedModel?
+    var nextID: Int
+    var manifest: RunManifest
+    var usage: [StateDatabase.LLMUsage]
+}
+
+/// `strata run`: read → embed (cached) → PCA → k-means → describe → label → hierarchy → write, or,
+/// when a fitted model exists, the incremental path: embed and assign only new or changed documents.
 public enum Pipeline {
     static func now() -> Double { Date().timeIntervalSince1970 }
     static func iso(_ d: Date = Date()) -> String { ISO8601DateFormatter().string(from: d) }
 
-    /// Runs the whole job. Outputs are replaced atomically only after every stage succeeded; a
-    /// failure or interruption before that leaves the previous outputs untouched.
+    /// Per-stage wall times, seconds.
+    final class Laps {
+        var timings: [String: Double] = [:]
+        var t0 = Pipeline.now()
+        func lap(_ name: String) { timings[name, default: 0] += ((Pipeline.now() - t0) * 1000).rounded() / 1000; t0 = Pipeline.now() }
+    }
+
+    /// Runs the job. Outputs are replaced atomically only after every stage succeeded; a failure or
+    /// interruption before that leaves the previous outputs untouched.
     public static func run(_ options: RunOptions, reporter: RunReporter = SilentReporter()) async throws -> RunResult {
         let startedAt = Date()
         let runID = "run-" + String(Int(startedAt.timeIntervalSince1970)) + "-" + String(UUID().uuidString.prefix(6)).lowercased()
-        var timings: [String: Double] = [:]
+        let laps = Laps()
         var warnings: [String] = []
-        var t0 = now()
-        func lap(_ name: String) { timings[name] = ((now() - t0) * 1000).rounded() / 1000; t0 = now() }
 
-        // Read.
         reporter.stage("read \(options.source)")
-        let read = try SourceReader.read(options.source, options: options.read)
+        let read = try await DocumentStore.read(options.source, options: options.read)
         let docs = read.documents
         if read.skipped > 0 {
             warnings.append("skipped \(read.skipped) invalid record(s); first: \(read.warnings.first ?? "")")
@@ -43,156 +83,120 @@ public enum Pipeline {
             throw StrataError(.failed, "\(options.source): found \(docs.count) document(s); at least 3 are needed to find topics")
         }
         reporter.info("\(docs.count) documents")
-        lap("read")
+        laps.lap("read")
 
-        // Embed.
-        reporter.stage("embed")
         let lock = try takeLock(options.stateDirectory, reporter: reporter)
         defer { lock.release() }
         let state = try StateDatabase(directory: options.stateDirectory)
-        let tokenizer = try? WordPieceTokenizer(vocabularyURL: MiniLMEncoder.defaultModelDirectory().appendingPathComponent("vocab.txt"))
-        let counter: ((String) -> Int)? = tokenizer.map { t in { t.encode($0).count } }
-        let embedding = try await EmbeddingStage.embed(docs, spec: options.embedder, baseURL: options.embeddingBaseURL,
-                                                       state: state, tokenCounter: counter, reporter: reporter)
-        lap("embed")
+        let topicsPath = (options.stateDirectory as NSString).appendingPathComponent("topics.json")
+        let previous = try PreviousRun.load(state)
+        if let previous { try repairTopicsFile(topicsPath, from: previous, reporter: reporter) }
 
-        // Reduce.
-        reporter.stage("reduce (PCA)")
-        let x = embedding.matrix
-        let maxComponents = max(1, min(options.pcaMaxComponents, x.cols, docs.count - 1))
-        let pca = try PCA.fit(x, components: .varianceFraction(options.pcaVariance, max: maxComponents))
-        // Unit-length rows in the reduced space and spherical k-means: on the shipped corpora this
-        // beats Euclidean k-means on the raw or reduced vectors (scripts/eval/quality.sh).
-        let y = try pca.transform(x).normalizedRows()
-        let explained = pca.explainedVarianceRatio.reduce(0, +)
-        reporter.info("\(pca.outputDimension) components, \(String(format: "%.1f", explained * 100))% of variance")
-        lap("pca")
-
-        // Cluster.
-        reporter.stage("cluster (k-means)")
-        var base = KMeans.Options(k: 2)
-        base.seed = options.seed
-        base.restarts = options.restarts
-        base.metric = .cosine
-        let model: KMeansModel
-        var curve: [RunManifest.CurvePoint] = []
-        let selection: String
-        switch options.k {
-        case .fixed(let k):
-            guard k <= docs.count else {
-                throw StrataError(.usage, "--k \(k) exceeds the number of documents (\(docs.count))")
+        // Decide: incremental or full refit.
+        let fingerprint = EmbeddingStage.fingerprint(options.embedder, baseURL: options.embeddingBaseURL)
+        var refitReason: String?
+        if let previous {
+            refitReason = refitDue(options, previous: previous, fingerprint: fingerprint, documents: docs)
+            if options.mode == .assign, let why = refitReason {
+                if previous.model.fingerprint != fingerprint {
+                    throw StrataError(.usage, "the fitted model used another embedder (\(previous.model.fingerprint)); run `strata run --full`")
+                }
+                reporter.warning("a refit is due (\(why)); `strata assign` only assigns — run `strata run` to refit")
+                warnings.append("refit due: \(why)")
+                refitReason = nil
             }
-            base.k = k
-            model = try KMeans.fitAuto(y, options: base)
-            selection = "fixed"
-        case .auto:
-            let range = RunOptions.autoRange(documents: docs.count)
-            var scan = base
-            scan.restarts = 1
-            let chosen = try ChooseK.choose(y, range: range, base: scan, sampleSize: 5_000) { done, total in
-                reporter.progress("choose k", done: done, total: total)
+        } else {
+            if options.mode == .assign {
+                throw StrataError(.usage, "no fitted topics in \(options.stateDirectory): run `strata run SOURCE` first")
             }
-            curve = chosen.curve.map { .init(k: $0.k, silhouetteSampled: $0.sampledSilhouette, simplifiedSilhouette: $0.simplifiedSilhouette) }
-            base.k = chosen.best
-            model = try KMeans.fitAuto(y, options: base)
-            selection = "auto: max sampled silhouette over \(range.lowerBound)…\(range.upperBound)"
+            refitReason = "first run"
         }
-        reporter.info("k = \(model.k), inertia \(String(format: "%.4g", model.inertia)), \(model.iterations) iterations")
-        lap("kmeans")
 
-        // Topics ordered by size (largest first) get ids 0…k−1.
-        var sizes = [Int](repeating: 0, count: model.k)
-        for l in model.labels { sizes[l] += 1 }
-        let order = (0..<model.k).filter { sizes[$0] > 0 }.sorted { sizes[$0] > sizes[$1] || (sizes[$0] == sizes[$1] && $0 < $1) }
-        var remap = [Int](repeating: -1, count: model.k)
-        for (newID, old) in order.enumerated() { remap[old] = newID }
-        let labels = model.labels.map { remap[$0] }
-        let k = order.count
-
-        // Describe.
-        reporter.stage("describe topics")
-        let description = Describe.run(documents: docs, embeddings: x, labels: labels, k: k)
-        lap("describe")
-
-        // Label.
-        reporter.stage("label topics (\(options.labeler))")
-        let labeling = try await Labeling.run(description.sketches, spec: options.labeler, options: options,
-                                              state: state, reporter: reporter)
-        warnings += labeling.warnings
-        lap("label")
-
-        // Hierarchy.
-        reporter.stage("hierarchy")
-        let hierarchy = try await Hierarchy.build(description: description, labels: labeling.labels, documents: docs,
-                                                  topicOfDocument: labels, spec: options.labeler, options: options,
-                                                  state: state, reporter: reporter)
-        lap("hierarchy")
-
-        // Quality.
-        let quality = try qualityFigures(y, labels: labels, model: model, seed: options.seed)
-
-        // Assemble.
-        var topics: [Topic] = []
-        var members = [[String]](repeating: [], count: k)
-        for (i, l) in labels.enumerated() { members[l].append(docs[i].id) }
-        for t in 0..<k {
-            topics.append(Topic(id: t, label: labeling.labels[t].label, description: labeling.labels[t].description,
-                                keywords: description.keywords[t], size: members[t].count,
-                                share: Double(members[t].count) / Double(docs.count),
-                                representativeIDs: description.representatives[t].map { docs[$0].id },
-                                parentID: hierarchy.parentOfTopic[t], cohesion: description.cohesion[t],
-                                labelSource: labeling.labels[t].source, firstRun: runID, documentIDs: members[t]))
+        var outcome: RunOutcome?
+        if let previous, refitReason == nil {
+            switch try await Incremental.run(options, runID: runID, documents: docs, previous: previous, state: state,
+                                             reporter: reporter, laps: laps) {
+            case .done(let o): outcome = o
+            case .refit(let why): refitReason = why
+            }
         }
-        var sources: [String: Int] = [:]
-        for l in labeling.labels { sources[l.source.rawValue, default: 0] += 1 }
-        for p in hierarchy.parents { sources[p.labelSource.rawValue, default: 0] += 1 }
-        let calls = labeling.calls + hierarchy.calls
-        let promptTokens = labeling.promptTokens + hierarchy.promptTokens
-        let completionTokens = labeling.completionTokens + hierarchy.completionTokens
-        var cost: Double? = 0
-        if case .openai(let m) = options.labeler {
-            cost = try PriceTable.load(overrides: options.pricesFile).cost(model: m, input: promptTokens, output: completionTokens)
+        if outcome == nil {
+            reporter.info("full fit: \(refitReason ?? "")")
+            outcome = try await FullRun.run(options, runID: runID, documents: docs, previous: previous, reason: refitReason ?? "",
+                                            state: state, reporter: reporter, laps: laps)
         }
-        var manifest = RunManifest(
-            id: runID, started: iso(startedAt), finished: "", strataVersion: strataVersion,
-            source: options.source.description,
-            counts: .init(documents: docs.count, skipped: read.skipped, embedded: embedding.embedded,
-                          cached: embedding.cached, embeddedTokens: embedding.tokens),
-            embedder: .init(name: options.embedder.description, fingerprint: embedding.fingerprint, dimension: x.cols),
-            pca: .init(components: pca.outputDimension, explainedVarianceRatio: explained),
-            kmeans: .init(k: k, selection: selection, curve: curve, inertia: model.inertia, iterations: model.iterations,
-                          restarts: options.restarts, seed: options.seed,
-                          algorithm: y.rows > KMeans.miniBatchThreshold ? "mini-batch" : "lloyd"),
-            labeler: .init(name: options.labeler.description, model: { if case .openai(let m) = options.labeler { return m }; return nil }(),
-                           calls: calls, promptTokens: promptTokens, completionTokens: completionTokens, costUSD: cost,
-                           sources: sources, notes: Array((labeling.notes + hierarchy.notes).prefix(50))),
-            timings: timings, warnings: warnings)
+        var o = outcome!
+        o.manifest.started = iso(startedAt)
+        o.manifest.counts.skipped = read.skipped
+        o.manifest.warnings = warnings + o.manifest.warnings
+        o.manifest.source = options.source.description
 
-        // Write: topic columns at the source, then topics.json and the state, each atomically.
+        // Write: topic columns at the source, then state (one transaction), then topics.json.
         reporter.stage("write")
         var columns: [String: TopicColumns] = [:]
+        let byID = Dictionary(uniqueKeysWithValues: o.topics.map { ($0.id, $0) })
         for (i, d) in docs.enumerated() {
-            let t = labels[i]
-            columns[d.id] = TopicColumns(topicID: t, topicLabel: topics[t].label,
-                                         topicScore: Double(description.scores[i]), topicParentID: hierarchy.parentOfTopic[t],
-                                         topicRun: runID)
+            let t = o.topicOfDocument[i]
+            columns[d.id] = TopicColumns(topicID: t, topicLabel: byID[t]?.label ?? "", topicScore: o.scores[i],
+                                         topicParentID: byID[t]?.parentID, topicRun: runID)
         }
-        let rows = topics.map { TopicRow(id: $0.id, label: $0.label, description: $0.description, keywords: $0.keywords,
-                                         size: $0.size, parentID: $0.parentID) }
-        let output = try TopicWriter.write(location: options.source, options: options.read, documents: docs,
-                                           columns: columns, topics: rows)
-        lap("write")
-        manifest.timings = timings
-        manifest.finished = iso()
-        let document = TopicsDocument(run: manifest, topics: topics, hierarchy: hierarchy.parents, quality: quality, drift: nil)
-        let topicsPath = (options.stateDirectory as NSString).appendingPathComponent("topics.json")
-        try AtomicFile.write(topicsPath, data: try document.encoded())
-        try state.recordRun(id: runID, manifest: try JSONEncoder().encode(manifest),
-                            assignments: docs.enumerated().map {
-                                StateDatabase.Assignment(id: $1.id, hash: $1.contentHash, topic: labels[$0],
-                                                         score: Double(description.scores[$0]), snippet: String($1.text.prefix(300)))
-                            })
+        let rows = o.topics.map { TopicRow(id: $0.id, label: $0.label, description: $0.description, keywords: $0.keywords,
+                                           size: $0.size, parentID: $0.parentID) }
+        var vectors: [String: [Float]]?
+        if options.writeEmbeddings {
+            guard case .postgres = options.source else {
+                throw StrataError(.usage, "--write-embeddings stores vectors in a PostgreSQL real[] column; \(options.source) is not a PostgreSQL table")
+            }
+            let m = try await EmbeddingStage.embed(docs, spec: options.embedder, baseURL: options.embeddingBaseURL, state: state,
+                                                   tokenCounter: nil, reporter: SilentReporter()).matrix
+            vectors = Dictionary(uniqueKeysWithValues: docs.enumerated().map { ($1.id, Array(m.row($0))) })
+        }
+        let output = try await DocumentStore.write(location: options.source, options: options.read, documents: docs,
+                                                   columns: columns, topics: rows, embeddings: vectors)
+        laps.lap("write")
+        o.manifest.timings = laps.timings
+        o.manifest.finished = iso()
+        let document = TopicsDocument(run: o.manifest, topics: o.topics, hierarchy: o.hierarchy, quality: o.quality, drift: o.drift)
+        let encoded = try document.encoded()
+        var current: [String: Data] = [PreviousRun.documentKey: encoded,
+                                       PreviousRun.nextIDKey: Data(String(o.nextID).utf8)]
+        if let model = o.model { current[PreviousRun.modelKey] = try JSONEncoder().encode(model) }
+        try state.recordRun(id: runID, manifest: try JSONEncoder().encode(o.manifest), assignments: o.assignments,
+                            current: current, usage: o.usage)
+        try AtomicFile.write(topicsPath, data: encoded)
         return RunResult(document: document, output: output, topicsPath: topicsPath)
+    }
+
+    /// topics.json lags the state when a run was killed between committing the state and renaming
+    /// topics.json; the state is the truth, so the file is rewritten from it.
+    static func repairTopicsFile(_ path: String, from previous: PreviousRun, reporter: RunReporter) throws {
+        let onDisk = try? TopicsDocument.load(path)
+        if onDisk?.run.id != previous.document.run.id {
+            try AtomicFile.write(path, data: try previous.document.encoded())
+            reporter.warning("topics.json did not match the state's last run (\(previous.document.run.id)); rewrote it")
+        }
+    }
+
+    /// Why the fitted model should be refitted before this run, or nil to run incrementally.
+    static func refitDue(_ options: RunOptions, previous: PreviousRun, fingerprint: String, documents: [Document]) -> String? {
+        if options.mode == .full { return "--full" }
+        if previous.model.fingerprint != fingerprint { return "the embedder changed (\(previous.model.fingerprint) → \(fingerprint))" }
+        if case .fixed(let k) = options.k, k != previous.model.topicIDs.count {
+            return "--k \(k) differs from the fitted \(previous.model.topicIDs.count) topics"
+        }
+        let age = previous.model.ageDays()
+        if age > options.refit.maxAgeDays { return String(format: "the model is %.1f days old (limit %.0f)", age, options.refit.maxAgeDays) }
+        var changed = 0
+        var present = 0
+        for d in documents {
+            if let r = previous.recorded[d.id] { present += 1; if r.hash != d.contentHash { changed += 1 } } else { changed += 1 }
+        }
+        changed += previous.recorded.count - present
+        let share = Double(changed) / Double(max(1, previous.recorded.count))
+        if share > options.refit.maxChangedShare {
+            return String(format: "%.1f%% of documents are new, changed or removed (limit %.0f%%)", share * 100, options.refit.maxChangedShare * 100)
+        }
+        return nil
     }
 
     /// The state directory's lock, as a ``StrataError`` with the lock exit code when it is held.
@@ -213,5 +217,17 @@ public enum Pipeline {
         return Quality(silhouetteSampled: sampled, simplifiedSilhouette: simple,
                        calinskiHarabasz: try ClusterMetrics.calinskiHarabasz(y, labels: labels),
                        daviesBouldin: try ClusterMetrics.daviesBouldin(y, labels: labels))
+    }
+
+    static func labelerInfo(_ options: RunOptions, _ spend: LabelingResult, sources: [String: Int], notes: [String]) throws -> RunManifest.LabelerInfo {
+        var cost: Double? = 0
+        var model: String?
+        if case .openai(let m) = options.labeler {
+            model = m
+            cost = try PriceTable.load(overrides: options.pricesFile).cost(model: m, input: spend.promptTokens, output: spend.completionTokens)
+        }
+        return .init(name: options.labeler.description, model: model, calls: spend.calls, promptTokens: spend.promptTokens,
+                     completionTokens: spend.completionTokens, costUSD: cost, firstAttemptPromptTokens: spend.usage?.firstPromptTokens ?? 0,
+                     sources: sources, notes: Array(notes.prefix(50)))
     }
 }

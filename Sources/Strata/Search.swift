@@ -24,6 +24,7 @@ public final class SearchIndex: @unchecked Sendable {
     let dimension: Int
     let vectors: [Float]
     let embedder: any Embedder
+    let snippetByID: [String: String]
 
     /// Loads topics.json and the document vectors of the last run from `stateDirectory`.
     public init(stateDirectory: String, embeddingBaseURL: URL = URL(string: "https://api.openai.com/v1")!) throws {
@@ -39,6 +40,7 @@ public final class SearchIndex: @unchecked Sendable {
         embedder = e
         let state = try StateDatabase(directory: stateDirectory)
         (ids, topics, snippets, dimension, vectors) = try state.searchableDocuments(model: document.run.embedder.fingerprint)
+        snippetByID = Dictionary(zip(ids, snippets), uniquingKeysWith: { a, _ in a })
     }
 
     /// Number of searchable documents.

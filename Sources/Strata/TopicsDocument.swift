@@ -73,8 +73,31 @@ public struct Quality: Codable, Sendable, Equatable {
     public var simplifiedSilhouette: Double?
     public var calinskiHarabasz: Double?
     public var daviesBouldin: Double?
+    /// The latest `strata eval` of this run (nil until one ran).
+    public var evaluation: QualityEvaluation?
+
     enum CodingKeys: String, CodingKey {
         case silhouetteSampled = "silhouette_sampled", simplifiedSilhouette = "simplified_silhouette"
+        case calinskiHarabasz = "calinski_harabasz", daviesBouldin = "davies_bouldin", evaluation
+    }
+}
+
+/// Headline figures of `strata eval`, kept in topics.json's `quality.evaluation`.
+public struct QualityEvaluation: Codable, Sendable, Equatable {
+    public var truthField: String?
+    public var nmi: Double?
+    public var ari: Double?
+    public var purity: Double?
+    public var labelFidelity: Double?
+    public var keywordNPMI: Double?
+    public var topicDiversity: Double?
+    public var silhouetteSampled: Double?
+    public var calinskiHarabasz: Double?
+    public var daviesBouldin: Double?
+    enum CodingKeys: String, CodingKey {
+        case nmi, ari, purity
+        case truthField = "truth_field", labelFidelity = "label_fidelity", keywordNPMI = "keyword_npmi"
+        case topicDiversity = "topic_diversity", silhouetteSampled = "silhouette_sampled"
         case calinskiHarabasz = "calinski_harabasz", daviesBouldin = "davies_bouldin"
     }
 }
@@ -82,13 +105,57 @@ public struct Quality: Codable, Sendable, Equatable {
 /// Changes since the previous run.
 public struct Drift: Codable, Sendable, Equatable {
     public var previousRun: String?
+    /// `full` (a refit), `incremental` (new documents assigned to the fitted topics) or `assign`.
+    public var mode: String
+    /// Why a full run refitted (first run, --full, embedder or k changed, age, changed share, unassigned share).
+    public var refitReason: String?
+    /// Topic ids carried over from the previous run.
     public var matched: [Int]
     public var new: [Int]
     public var retired: [Int]
+    public var splits: [Split]
+    public var merges: [Merge]
+    /// Documents present in both runs whose topic id changed.
     public var documentsChangedTopic: Int
-    enum CodingKeys: String, CodingKey {
-        case previousRun = "previous_run", matched, new, retired, documentsChangedTopic = "documents_changed_topic"
+    public var documentsNew: Int
+    public var documentsChanged: Int
+    public var documentsRemoved: Int
+    /// Documents with topic −1 ("no topic yet") after this run.
+    public var documentsUnassigned: Int
+    /// Topics whose keywords and label were recomputed in an incremental run.
+    public var relabelled: [Int]
+
+    public init(previousRun: String?, mode: String, refitReason: String? = nil, matched: [Int] = [], new: [Int] = [],
+                retired: [Int] = [], splits: [Split] = [], merges: [Merge] = [], documentsChangedTopic: Int = 0,
+                documentsNew: Int = 0, documentsChanged: Int = 0, documentsRemoved: Int = 0, documentsUnassigned: Int = 0,
+                relabelled: [Int] = []) {
+        self.previousRun = previousRun; self.mode = mode; self.refitReason = refitReason; self.matched = matched
+        self.new = new; self.retired = retired; self.splits = splits; self.merges = merges
+        self.documentsChangedTopic = documentsChangedTopic; self.documentsNew = documentsNew
+        self.documentsChanged = documentsChanged; self.documentsRemoved = documentsRemoved
+        self.documentsUnassigned = documentsUnassigned; self.relabelled = relabelled
     }
+
+    enum CodingKeys: String, CodingKey {
+        case mode, matched, new, retired, splits, merges, relabelled
+        case previousRun = "previous_run", refitReason = "refit_reason", documentsChangedTopic = "documents_changed_topic"
+        case documentsNew = "documents_new", documentsChanged = "documents_changed", documentsRemoved = "documents_removed"
+        case documentsUnassigned = "documents_unassigned"
+    }
+}
+
+/// A topic that appeared in a refit with most of its documents from an older topic that lives on.
+public struct Split: Codable, Sendable, Equatable {
+    public var topic: Int
+    public var splitFrom: Int
+    enum CodingKeys: String, CodingKey { case topic, splitFrom = "split_from" }
+}
+
+/// A retired topic whose documents mostly went to a surviving topic.
+public struct Merge: Codable, Sendable, Equatable {
+    public var topic: Int
+    public var mergedInto: Int
+    enum CodingKeys: String, CodingKey { case topic, mergedInto = "merged_into" }
 }
 
 /// What a run did: inputs, parameters, results, spend, timings.
@@ -106,6 +173,10 @@ public struct RunManifest: Codable, Sendable, Equatable {
     /// Seconds per stage.
     public var timings: [String: Double]
     public var warnings: [String]
+    /// `full`, `incremental` or `assign` (nil in documents written before incremental runs existed).
+    public var mode: String?
+    /// Why this run refitted, when it did.
+    public var refitReason: String?
 
     public struct Counts: Codable, Sendable, Equatable {
         public var documents: Int
@@ -150,17 +221,22 @@ public struct RunManifest: Codable, Sendable, Equatable {
         public var promptTokens: Int
         public var completionTokens: Int
         public var costUSD: Double?
+        /// Server-counted prompt tokens of each prompt's first answered request (retries excluded):
+        /// what `strata estimate` predicts as "first-attempt input tokens".
+        public var firstAttemptPromptTokens: Int?
         /// Topics (and parents) per label source.
         public var sources: [String: Int]
         public var notes: [String]
         enum CodingKeys: String, CodingKey {
             case name, model, calls, sources, notes
             case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", costUSD = "cost_usd"
+            case firstAttemptPromptTokens = "first_attempt_prompt_tokens"
         }
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, started, finished, source, counts, embedder, pca, kmeans, labeler, timings, warnings
+        case id, started, finished, source, counts, embedder, pca, kmeans, labeler, timings, warnings, mode
+        case refitReason = "refit_reason"
         case strataVersion = "strata_version"
     }
 }

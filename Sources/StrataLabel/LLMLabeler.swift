@@ -81,6 +81,8 @@ public struct LLMLabeler: Sendable {
     /// Default cap on generated tokens per reply (also what `strata estimate` assumes per call).
     public static let defaultMaxTokens = 96
     public var temperature = 0.2
+    /// Sampling seed sent with every request.
+    public var seed = 42
 
     public init(model: String, client: OpenAICompatibleClient) {
         self.model = model
@@ -95,6 +97,9 @@ public struct LLMLabeler: Sendable {
         public let calls: Int
         public let promptTokens: Int
         public let completionTokens: Int
+        /// Server-counted prompt tokens of the first answered request (0 when none was answered):
+        /// what the prompt costs once, without retries.
+        public var firstPromptTokens: Int = 0
         /// Human-readable notes: format downgrades, HTTP errors, repairs, fallbacks.
         public let notes: [String]
     }
@@ -129,6 +134,9 @@ public struct LLMLabeler: Sendable {
             "messages": messages.map { ["role": $0.role, "content": $0.content] },
             "max_tokens": maxTokens,
             "temperature": temperature,
+            // Same prompt, same seed, same reply on servers that honour it (OpenAI, vLLM, llama.cpp):
+            // reruns and retries are reproducible.
+            "seed": seed,
         ]
         if let f = format.payload { body["response_format"] = f }
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
@@ -146,7 +154,7 @@ public struct LLMLabeler: Sendable {
     public func label(messages: [ChatMessage], fallback: TopicLabel, grounding: String? = nil,
                       formats: FormatState) async -> Outcome {
         var notes: [String] = []
-        var calls = 0, promptTokens = 0, completionTokens = 0
+        var calls = 0, promptTokens = 0, completionTokens = 0, firstPromptTokens = 0
         var invalid = 0
         var answeredButInvalid = false
         while true {
@@ -156,6 +164,7 @@ public struct LLMLabeler: Sendable {
                 let (content, p, c) = try await complete(messages, format: format, probing: !confirmed,
                                                          temperature: min(1, temperature + 0.4 * Double(invalid)))
                 promptTokens += p; completionTokens += c
+                if firstPromptTokens == 0 { firstPromptTokens = p }
                 await formats.confirm(format)
                 if let parsed = ReplyParser.parse(content), grounding.map({ ReplyParser.isGrounded(parsed.label, in: $0) }) ?? true {
                     let label = TopicLabel(label: parsed.label, description: parsed.description,
@@ -164,7 +173,7 @@ public struct LLMLabeler: Sendable {
                     let json = (try? JSONSerialization.data(withJSONObject: ["label": label.label, "description": label.description], options: [.sortedKeys]))
                         .map { String(decoding: $0, as: UTF8.self) }
                     return Outcome(label: label, cacheableReply: json, calls: calls, promptTokens: promptTokens,
-                                   completionTokens: completionTokens, notes: notes)
+                                   completionTokens: completionTokens, firstPromptTokens: firstPromptTokens, notes: notes)
                 }
                 invalid += 1
                 notes.append("invalid reply \(invalid): \(content.prefix(120))")
@@ -185,7 +194,7 @@ public struct LLMLabeler: Sendable {
         // When the model answered but never usefully, remember that (the same prompt would get the same
         // answers); transport and HTTP failures are not cached, so the next run asks again.
         return Outcome(label: fallback, cacheableReply: answeredButInvalid ? Self.fallbackMarker : nil, calls: calls, promptTokens: promptTokens,
-                       completionTokens: completionTokens, notes: notes)
+                       completionTokens: completionTokens, firstPromptTokens: firstPromptTokens, notes: notes)
     }
 
     /// Labels many prompts with at most ``concurrency`` requests in flight; results in input order.
@@ -200,19 +209,15 @@ public struct LLMLabeler: Sendable {
                 let r = requests[i]
                 group.addTask { (i, await label(messages: r.messages, fallback: r.fallback, grounding: r.grounding, formats: formats)) }
             }
-            // The first request alone settles the response format before the others start.
-            if !requests.isEmpty { launch() }
-            var settled = false
+            // All slots start at once: a server that rejects a response format does so at once (HTTP
+            // 4xx/5xx), and FormatState.downgrade makes concurrent downgrades agree. (Waiting for the
+            // first prompt's whole outcome, retries included, cost minutes with slow local models.)
+            while next < min(requests.count, concurrency) { launch() }
             while let (i, outcome) = await group.next() {
                 results[i] = outcome
                 done += 1
                 progress?(done, requests.count)
-                if !settled {
-                    settled = true
-                    while next < min(requests.count, concurrency) { launch() }
-                } else if next < requests.count {
-                    launch()
-                }
+                if next < requests.count { launch() }
             }
         }
         return results.map { $0! }

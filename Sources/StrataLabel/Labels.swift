@@ -67,7 +67,7 @@ public enum KeywordLabeler {
         let label = parts.isEmpty ? "Topic \(sketch.index)" : parts.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: ", ")
         let description = sketch.keywords.isEmpty
             ? "A group of \(sketch.size) documents."
-            : "Documents about \(sketch.keywords.prefix(5).joined(separator: ", "))."
+            : "Documents about \(sketch.keywords.prefix(10).joined(separator: ", "))."
         return TopicLabel(label: label, description: description, source: .keywords)
     }
 }

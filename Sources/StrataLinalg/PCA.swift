@@ -43,6 +43,7 @@ public struct PCA: Sendable {
     /// Rows per tile in fit and transform.
     static let tileRows = 2048
 
+
     /// Fits PCA on `x` (n × d). O(n·d² + d³) time, O(d² + tile·d) extra memory.
     ///
     /// - Throws: ``LinalgError/tooFewRows(operation:needed:got:)`` for n < 2,
@@ -220,5 +221,23 @@ public struct PCA: Sendable {
         var mean = [Double](repeating: 0, count: d)
         for w in 0..<ranges.count { for j in 0..<d { mean[j] += partial[w * d + j] } }
         return mean.map { $0 / Double(n) }
+    }
+}
+
+extension PCA {
+    /// A fitted, unwhitened projection restored from its parts (a saved model): `mean` has d entries,
+    /// `components` is p × d. Only ``transform(_:)`` uses them; the variance fields are left empty.
+    public init(mean: [Float], components: Matrix, sampleCount: Int) throws {
+        guard mean.count == components.cols else {
+            throw LinalgError.shapeMismatch(operation: "PCA.init", expected: "\(components.cols) means", got: "\(mean.count)")
+        }
+        self.mean = mean
+        self.components = components
+        explainedVariance = []
+        explainedVarianceRatio = []
+        singularValues = []
+        totalVariance = 0
+        whiten = false
+        self.sampleCount = sampleCount
     }
 }

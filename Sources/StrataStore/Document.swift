@@ -84,19 +84,25 @@ public struct Document: Sendable, Equatable {
     public let metadata: [String: MetadataValue]
     /// Where it came from, for error messages (e.g. "docs.jsonl:12").
     public let location: String
+    /// SHA-256 of the UTF-8 text, lower-case hex (computed once, when the document is read).
+    /// Identifies unchanged documents between runs.
+    public let contentHash: String
 
     public init(id: String, text: String, metadata: [String: MetadataValue] = [:], location: String = "") {
         self.id = id
         self.text = text
         self.metadata = metadata
         self.location = location
+        contentHash = Document.sha256Hex(text)
     }
-
-    /// SHA-256 of the UTF-8 text, hex. Identifies unchanged documents between runs.
-    public var contentHash: String { Document.sha256Hex(text) }
 
     /// Lower-case hex SHA-256 of a string's UTF-8 bytes.
     public static func sha256Hex(_ s: String) -> String {
-        SHA256.hash(data: Data(s.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: Data(s.utf8))
+        let hex = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for b in digest { out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
     }
 }

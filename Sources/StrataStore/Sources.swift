@@ -117,20 +117,32 @@ public enum SourceReader {
         return ReadResult(documents: collector.documents, skipped: collector.skipped, warnings: collector.warnings)
     }
 
+    /// A record from a row of named fields (JSON types): id and text fields checked as for JSONL.
+    public static func record(_ fields: [String: Any], source: String, row: Int, options: ReadOptions) -> Record {
+        JSONLReader.makeDocument(fields.mapValues(MetadataValue.init(json:)), file: source, line: row, options: options)
+    }
+
     /// A record as a reader produced it: either a document or what was wrong with it.
     public enum Record {
         case document(Document)
         case invalid(SourceError)
     }
 
-    struct Collector {
+    /// Validates records one by one (duplicate ids, empty texts, skip-invalid counting) — shared by
+    /// every reader, including the PostgreSQL one in its own module.
+    public struct Collector {
         let options: ReadOptions
         var documents: [Document] = []
         var seen: [String: String] = [:]
         var skipped = 0
         var warnings: [String] = []
 
-        mutating func add(_ record: Record) throws {
+        public init(options: ReadOptions) { self.options = options }
+
+        /// What was collected.
+        public var result: ReadResult { ReadResult(documents: documents, skipped: skipped, warnings: warnings) }
+
+        public mutating func add(_ record: Record) throws {
             switch record {
             case .document(let d):
                 if let first = seen[d.id] {
@@ -150,7 +162,7 @@ public enum SourceReader {
             }
         }
 
-        mutating func reject(_ e: SourceError) throws {
+        public mutating func reject(_ e: SourceError) throws {
             guard options.skipInvalid else { throw e }
             skipped += 1
             if warnings.count < 20 { warnings.append(e.description) }

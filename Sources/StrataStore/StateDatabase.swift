@@ -24,6 +24,10 @@ public final class StateDatabase {
             CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, finished TEXT NOT NULL, manifest TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS documents (id TEXT PRIMARY KEY, content_sha256 TEXT NOT NULL,
                 topic_id INTEGER NOT NULL, score REAL NOT NULL, run TEXT NOT NULL, snippet TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS current (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS llm_usage (run TEXT NOT NULL, model TEXT NOT NULL, prompts INTEGER NOT NULL,
+                calls INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
+                answered_prompts INTEGER NOT NULL, first_prompt_tokens INTEGER NOT NULL, local_tokens INTEGER NOT NULL);
             """)
         // State written by earlier versions: add the columns they lack.
         let columns = try db.query("SELECT name FROM pragma_table_info('documents')").compactMap { $0.first?.string }
@@ -95,16 +99,105 @@ extension StateDatabase {
         }
     }
 
-    public func recordRun(id: String, manifest: Data, assignments: [Assignment]) throws {
+    /// What a run changes in the document table.
+    public enum AssignmentChange: Sendable {
+        /// Replace every recorded document (a full run).
+        case replaceAll([Assignment])
+        /// Upsert these and delete those ids (an incremental run): O(changed) writes.
+        case delta(upsert: [Assignment], delete: [String])
+    }
+
+    /// Records a finished run in one transaction: its manifest, the document assignments, and the
+    /// `current` blobs (topics document, fitted model) that the next run starts from. A crash before
+    /// the commit leaves the previous run's state as it was.
+    public func recordRun(id: String, manifest: Data, assignments: AssignmentChange, current: [String: Data] = [:],
+                          usage: [LLMUsage] = []) throws {
         try db.transaction {
             try db.query("INSERT INTO runs (id, finished, manifest) VALUES (?, ?, ?)",
                          [.text(id), .text(ISO8601DateFormatter().string(from: Date())), .text(String(decoding: manifest, as: UTF8.self))])
-            try db.execute("DELETE FROM documents")
-            let stmt = try db.prepare("INSERT INTO documents (id, content_sha256, topic_id, score, run, snippet) VALUES (?, ?, ?, ?, ?, ?)")
-            for a in assignments {
+            let stmt = try db.prepare("INSERT OR REPLACE INTO documents (id, content_sha256, topic_id, score, run, snippet) VALUES (?, ?, ?, ?, ?, ?)")
+            let rows: [Assignment]
+            switch assignments {
+            case .replaceAll(let all):
+                try db.execute("DELETE FROM documents")
+                rows = all
+            case .delta(let upsert, let delete):
+                let del = try db.prepare("DELETE FROM documents WHERE id = ?")
+                for d in delete { try del.run([.text(d)]) }
+                rows = upsert
+            }
+            for a in rows {
                 try stmt.run([.text(a.id), .text(a.hash), .integer(Int64(a.topic)), .real(a.score), .text(id), .text(a.snippet)])
             }
+            let put = try db.prepare("INSERT OR REPLACE INTO current (key, value) VALUES (?, ?)")
+            for (k, v) in current { try put.run([.text(k), .blob(v)]) }
+            let use = try db.prepare("INSERT INTO llm_usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            for u in usage {
+                try use.run([.text(id), .text(u.model), .integer(Int64(u.prompts)), .integer(Int64(u.calls)),
+                             .integer(Int64(u.promptTokens)), .integer(Int64(u.completionTokens)),
+                             .integer(Int64(u.answeredPrompts)), .integer(Int64(u.firstPromptTokens)), .integer(Int64(u.localTokens))])
+            }
         }
+    }
+
+    /// A blob stored by the last committed run under `key` (nil before the first run).
+    public func current(_ key: String) throws -> Data? {
+        try db.query("SELECT value FROM current WHERE key = ?", [.text(key)]).first?.first?.data
+    }
+
+    /// Replaces one `current` blob outside a run (e.g. `strata eval` adding figures to the topics document).
+    public func setCurrent(_ key: String, _ value: Data) throws {
+        try db.query("INSERT OR REPLACE INTO current (key, value) VALUES (?, ?)", [.text(key), .blob(value)])
+    }
+
+    /// A recorded document: content hash, topic (−1: no topic yet) and score.
+    public struct RecordedDocument: Sendable, Equatable {
+        public let hash: String
+        public let topic: Int
+        public let score: Double
+    }
+
+    /// Every recorded document by id. O(documents).
+    public func recordedDocuments() throws -> [String: RecordedDocument] {
+        let stmt = try db.prepare("SELECT id, content_sha256, topic_id, score FROM documents")
+        var out: [String: RecordedDocument] = [:]
+        while let row = try stmt.step() {
+            guard let id = row[0].string, let h = row[1].string, let t = row[2].int else { continue }
+            out[id] = RecordedDocument(hash: h, topic: t, score: row[3].double ?? 0)
+        }
+        return out
+    }
+
+    /// LLM spend of one run and model, kept to calibrate `strata estimate`.
+    public struct LLMUsage: Sendable, Equatable {
+        public var model: String
+        /// Prompts sent (not served from the cache).
+        public var prompts = 0
+        /// Requests made, retries and format probes included.
+        public var calls = 0
+        public var promptTokens = 0
+        public var completionTokens = 0
+        /// Prompts whose first request was answered; the server-counted prompt tokens of those first
+        /// requests; and the same prompts counted by the local WordPiece tokenizer.
+        public var answeredPrompts = 0
+        public var firstPromptTokens = 0
+        public var localTokens = 0
+        public init(model: String) { self.model = model }
+    }
+
+    /// Summed usage of `model` over its most recent `runs` runs (nil when there is none).
+    public func llmUsage(model: String, runs: Int = 5) throws -> LLMUsage? {
+        let rows = try db.query("""
+            SELECT SUM(prompts), SUM(calls), SUM(prompt_tokens), SUM(completion_tokens), SUM(answered_prompts),
+                   SUM(first_prompt_tokens), SUM(local_tokens), COUNT(*)
+            FROM (SELECT * FROM llm_usage WHERE model = ? ORDER BY rowid DESC LIMIT ?)
+            """, [.text(model), .integer(Int64(runs))])
+        guard let r = rows.first, (r[7].int ?? 0) > 0 else { return nil }
+        var u = LLMUsage(model: model)
+        u.prompts = r[0].int ?? 0; u.calls = r[1].int ?? 0; u.promptTokens = r[2].int ?? 0
+        u.completionTokens = r[3].int ?? 0; u.answeredPrompts = r[4].int ?? 0
+        u.firstPromptTokens = r[5].int ?? 0; u.localTokens = r[6].int ?? 0
+        return u
     }
 
     /// Every recorded document with its topic, snippet and cached vector under `model`, in id order.

@@ -25,7 +25,7 @@ struct EmbedCommand: AsyncParsableCommand {
             let options = try RunOptions(source)
             let reporter = log.reporter
             reporter.stage("read \(options.source)")
-            let read = try SourceReader.read(options.source, options: options.read)
+            let read = try await DocumentStore.read(options.source, options: options.read)
             if read.skipped > 0 { reporter.warning("skipped \(read.skipped) invalid record(s)") }
             reporter.stage("embed")
             let state = try StateDatabase(directory: options.stateDirectory)
@@ -75,6 +75,11 @@ struct EstimateCommand: AsyncParsableCommand {
     @Flag(help: "Machine-readable output.")
     var json = false
 
+    @Flag(help: "Approximate prompt sizes from a sample instead of replaying the fit (no embedding).")
+    var quick = false
+
+    @OptionGroup var log: LogOptions
+
     func run() async throws {
         try await reportingErrors {
             var options = try RunOptions(source)
@@ -82,13 +87,15 @@ struct EstimateCommand: AsyncParsableCommand {
             options.labeler = try LabelerSpec.parse(labeler)
             options.llmBaseURL = URL(string: llmBaseURL) ?? options.llmBaseURL
             options.pricesFile = prices
-            let e = try await Estimator.estimate(options)
+            let e = try await Estimator.estimate(options, quick: quick, reporter: log.reporter)
             if json {
                 let obj: [String: Any] = [
                     "documents": e.documents, "to_embed": e.toEmbed, "cached": e.cached, "embedding_tokens": e.embeddingTokens,
                     "embedding_cost_usd": e.embeddingCost as Any, "k_assumed": e.kAssumed, "llm_calls": e.llmCalls,
                     "llm_input_tokens": e.llmInputTokens, "llm_output_tokens": e.llmOutputTokens,
                     "llm_cost_usd": e.llmCost as Any, "total_cost_usd": e.totalCost as Any, "notes": e.notes,
+                    "llm_prompts": e.llmPrompts, "llm_first_attempt_input_tokens": e.llmFirstAttemptInputTokens,
+                    "exact_prompts": e.exactPrompts, "calibration": e.calibration,
                 ]
                 print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
             } else {

@@ -31,8 +31,19 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Random seed (k-means++ sampling).")
     var seed: UInt64 = 42
 
-    @Flag(help: "Force a full refit.")
+    @Flag(help: "Force a full refit (otherwise a run with existing state is incremental unless a refit limit is passed).")
     var full = false
+
+    @Flag(help: "On a refit, ask the labeler again for topics that kept their id (default: they keep their label).")
+    var relabel = false
+
+    @Flag(help: "PostgreSQL: also store each document's normalised embedding in an `embedding real[]` column (cast to pgvector's vector).")
+    var writeEmbeddings = false
+
+    @Flag(help: "On a refit, start k-means from scratch instead of from the previous topics.")
+    var coldStart = false
+
+    @OptionGroup var incremental: IncrementalOptions
 
     @Option(help: "PCA keeps the fewest components explaining this share of the variance…")
     var pcaVariance = 0.9
@@ -60,9 +71,14 @@ struct RunCommand: AsyncParsableCommand {
             options.pcaVariance = pcaVariance
             options.pcaMaxComponents = pcaMaxComponents
             options.restarts = restarts
+            options.mode = full ? .full : .auto
+            options.relabel = relabel
+            options.coldStart = coldStart
+            options.writeEmbeddings = writeEmbeddings
+            try incremental.apply(to: &options)
             let reporter = log.reporter
             if let maxCost {
-                let estimate = try await Estimator.estimate(options)
+                let estimate = try await Estimator.estimate(options, storeEmbeddings: true)
                 if let cost = estimate.totalCost, cost > maxCost {
                     throw StrataError(.failed, String(format: "estimated cost $%.4f exceeds --max-cost $%.4f; nothing was spent", cost, maxCost))
                 }
@@ -104,5 +120,63 @@ struct TopicsCommand: AsyncParsableCommand {
         }
         let doc = try TopicsDocument.load(path)
         print(tree ? TopicTable.tree(doc) : TopicTable.render(doc))
+    }
+}
+
+/// Options of incremental runs (`strata run` with existing state, and `strata assign`).
+struct IncrementalOptions: ParsableArguments {
+    @Option(help: "A new document joins its nearest topic only within this quantile of the members' distances to the centroid (else topic -1).")
+    var noveltyQuantile = 0.95
+
+    @Option(help: "Re-describe and relabel a topic when this share of its documents changed.")
+    var relabelShare = 0.1
+
+    @Option(help: "Refit when more than this share of documents has no topic (-1) after assignment.")
+    var refitUnassigned = 0.05
+
+    @Option(help: "Refit when new + changed + removed documents exceed this share of the corpus.")
+    var refitChanged = 0.2
+
+    @Option(help: "Refit when the model is older than this many days.")
+    var refitAgeDays = 30.0
+
+    func apply(to options: inout RunOptions) throws {
+        guard noveltyQuantile > 0 && noveltyQuantile <= 1, relabelShare >= 0, refitUnassigned >= 0, refitChanged >= 0, refitAgeDays >= 0 else {
+            throw StrataError(.usage, "--novelty-quantile must be in (0, 1]; shares and days must be ≥ 0")
+        }
+        options.noveltyQuantile = noveltyQuantile
+        options.relabelShare = relabelShare
+        options.refit.maxUnassignedShare = refitUnassigned
+        options.refit.maxChangedShare = refitChanged
+        options.refit.maxAgeDays = refitAgeDays
+    }
+}
+
+struct AssignCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "assign",
+        abstract: "Assign new and changed documents of SOURCE to the fitted topics: no refit, no LLM (for hourly use).",
+        discussion: "Needs a state with fitted topics (`strata run SOURCE` first). Documents beyond every topic's radius get topic_id -1.")
+
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var log: LogOptions
+
+    @Option(help: "A new document joins its nearest topic only within this quantile of the members' distances to the centroid (else topic -1).")
+    var noveltyQuantile = 0.95
+
+    func run() async throws {
+        try await reportingErrors {
+            var options = try RunOptions(source)
+            options.mode = .assign
+            guard noveltyQuantile > 0 && noveltyQuantile <= 1 else { throw StrataError(.usage, "--novelty-quantile must be in (0, 1]") }
+            options.noveltyQuantile = noveltyQuantile
+            let reporter = log.reporter
+            let result = try await Pipeline.run(options, reporter: reporter)
+            if let d = result.document.drift, !log.quiet {
+                print("\(d.documentsNew) new, \(d.documentsChanged) changed, \(d.documentsRemoved) removed; \(d.documentsUnassigned) without a topic")
+                reporter.info("topic columns → \(result.output)")
+            }
+            if result.hasWarnings { throw ExitCode(3) }
+        }
     }
 }

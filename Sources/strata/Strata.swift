@@ -17,13 +17,13 @@ struct StrataCommand: AsyncParsableCommand {
             (e.g. some labels fell back to keywords), 4 another run holds the state lock.
             """,
         version: strataVersion,
-        subcommands: [RunCommand.self, EmbedCommand.self, TopicsCommand.self, EstimateCommand.self, SearchCommand.self]
+        subcommands: [RunCommand.self, AssignCommand.self, EvalCommand.self, ReportCommand.self, EmbedCommand.self, TopicsCommand.self, EstimateCommand.self, SearchCommand.self, MCPCommand.self]
     )
 }
 
 /// Options shared by every command that reads a source.
 struct SourceOptions: ParsableArguments {
-    @Argument(help: "docs.jsonl, docs.csv, a folder of .txt/.md files, sqlite:PATH?table=T")
+    @Argument(help: "docs.jsonl, docs.csv, a folder of .txt/.md files, sqlite:PATH?table=T or postgres://USER@HOST:PORT/DB?table=T")
     var source: String
 
     @Option(help: "Field holding the document id.")

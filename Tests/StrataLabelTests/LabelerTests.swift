@@ -104,8 +104,11 @@ struct LabelerTests {
         ])
         defer { server.stop() }
         let other = TopicSketch(index: 1, keywords: ["car"], representatives: ["cars"], contrast: [], size: 3)
-        let outs = await labeler(server).label([(LabelPrompt.messages(sketch), KeywordLabeler.label(sketch), nil),
-                                                (LabelPrompt.messages(other), KeywordLabeler.label(other), nil)])
+        // One request at a time, so the scripted replies meet the prompts in order.
+        var sequential = labeler(server)
+        sequential.concurrency = 1
+        let outs = await sequential.label([(LabelPrompt.messages(sketch), KeywordLabeler.label(sketch), nil),
+                                           (LabelPrompt.messages(other), KeywordLabeler.label(other), nil)])
         #expect(outs[1].label.label == "Cars")
         #expect(Date().timeIntervalSince(start) >= 1)
     }

@@ -96,6 +96,42 @@ struct EndToEndTests {
         #expect(usage.status == 2)
     }
 
+    @Test("real local LLM: strata estimate predicts the prompts and first-attempt input tokens of the run within 5%")
+    func estimateMatchesRun() throws {
+        guard let bin = require(strataBinary, "the release strata binary"),
+              let url = require(llmURL, "the local LLM server (STRATA_TEST_LLM_URL)") else { return }
+        let dir = makeTempDir()
+        let input = dir + "/nouns.jsonl"
+        try sampleRecords("wordnet-nouns-3000.jsonl", count: 1500).map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let llm = ["--labeler", "openai:gemma-3-270m", "--llm-base-url", url]
+        // A first run calibrates (tokenizer ratio, retries, reply length); then k changes, so the next
+        // run refits and asks the LLM about the new topics.
+        let first = try runProcess(bin, ["run", input, "--k", "5", "--quiet"] + llm)
+        #expect(first.status == 0 || first.status == 3, "stderr: \(first.stderr)")
+        let est = try runProcess(bin, ["estimate", input, "--k", "9", "--json", "--quiet"] + llm)
+        #expect(est.status == 0, "stderr: \(est.stderr)")
+        let e = try JSONSerialization.jsonObject(with: Data(est.stdout.utf8)) as! [String: Any]
+        let run = try runProcess(bin, ["run", input, "--k", "9", "--quiet"] + llm)
+        #expect(run.status == 0 || run.status == 3, "stderr: \(run.stderr)")
+        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/.strata/topics.json"))) as! [String: Any]
+        let manifest = doc["run"] as! [String: Any]
+        let labeler = manifest["labeler"] as! [String: Any]
+        let state = try SQLiteDatabase(path: dir + "/.strata/state.db")
+        let prompts = try state.query("SELECT COALESCE(SUM(prompts), 0) FROM llm_usage WHERE run = ?", [.text(manifest["id"] as! String)]).first?.first?.int ?? -1
+        let estFirst = e["llm_first_attempt_input_tokens"] as! Int, runFirst = labeler["first_attempt_prompt_tokens"] as! Int
+        let estAll = e["llm_input_tokens"] as! Int, runAll = labeler["prompt_tokens"] as! Int
+        print("estimate vs run: prompts \(e["llm_prompts"]!) vs \(prompts); first-attempt input tokens \(estFirst) vs \(runFirst); "
+              + "input tokens with retries \(estAll) vs \(runAll); calls \(e["llm_calls"]!) vs \(labeler["calls"]!); "
+              + "output tokens \(e["llm_output_tokens"]!) vs \(labeler["completion_tokens"]!); embedding tokens \(e["embedding_tokens"]!) vs "
+              + "\((manifest["counts"] as! [String: Any])["embedded_tokens"]!); calibration: \(e["calibration"]!)")
+        #expect(e["exact_prompts"] as? Bool == true)
+        #expect(e["llm_prompts"] as! Int == prompts)
+        #expect(runFirst > 0)
+        #expect(abs(Double(estFirst - runFirst)) <= 0.05 * Double(runFirst), "first-attempt input tokens \(estFirst) vs \(runFirst)")
+        #expect(e["embedding_tokens"] as! Int == (manifest["counts"] as! [String: Any])["embedded_tokens"] as! Int)
+    }
+
     @Test("real local LLM: labels ≤ 6 words with sources, schema-valid topics.json, SQLite columns match, rerun costs nothing")
     func llmRunSQLite() throws {
         guard let bin = require(strataBinary, "the release strata binary"),

@@ -1,0 +1,27 @@
+import Foundation
+import StrataPostgres
+import StrataStore
+
+/// Every source and sink behind one async interface: files and SQLite through ``SourceReader`` and
+/// ``TopicWriter``, PostgreSQL through ``PostgresTable``.
+public enum DocumentStore {
+    /// Reads and validates the documents of `location` (see ``SourceReader/read(_:options:)``).
+    public static func read(_ location: SourceLocation, options: ReadOptions) async throws -> ReadResult {
+        if case let .postgres(url, table) = location {
+            return try await PostgresTable.read(url: url, table: table, options: options)
+        }
+        return try SourceReader.read(location, options: options)
+    }
+
+    /// Writes the topic columns where the documents live; `embeddings` (PostgreSQL only) also fills an
+    /// `embedding real[]` column. Returns where the columns went.
+    public static func write(location: SourceLocation, options: ReadOptions, documents: [Document], columns: [String: TopicColumns],
+                             topics: [TopicRow], embeddings: [String: [Float]]? = nil) async throws -> String {
+        if case let .postgres(url, table) = location {
+            try await PostgresTable.write(url: url, table: table, idField: options.idField, columns: columns, topics: topics,
+                                          embeddings: embeddings)
+            return location.description
+        }
+        return try TopicWriter.write(location: location, options: options, documents: documents, columns: columns, topics: topics)
+    }
+}

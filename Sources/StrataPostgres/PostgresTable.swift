@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+import PostgresNIO
+import StrataStore
+
+/// A PostgreSQL table as a document source and a topic-column sink (`postgres://USER@HOST:PORT/DB?table=T`,
+/// password from the URL or `PGPASSWORD`). Identifiers are quoted (``SQLIdentifier/quote(_:)``),
+/// never spliced in raw; every value travels as a bind parameter.
+public enum PostgresTable {
+    struct Target {
+        var configuration: PostgresClient.Configuration
+        var table: String
+        var display: String
+    }
+
+    static func target(url: String, table: String) throws -> Target {
+        let display = SourceLocation.postgres(url: url, table: table).description
+        guard let base = url.split(separator: "?").first, let u = URLComponents(string: String(base)), let host = u.host, !host.isEmpty else {
+            throw SourceError(file: display, line: nil, "not a PostgreSQL URL: use postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE?table=T")
+        }
+        let user = u.user ?? ProcessInfo.processInfo.environment["PGUSER"] ?? "postgres"
+        let password = u.password ?? ProcessInfo.processInfo.environment["PGPASSWORD"]
+        let database = u.path.split(separator: "/").first.map(String.init)
+        var c = PostgresClient.Configuration(host: host, port: u.port ?? 5432, username: user, password: password,
+                                             database: database, tls: .disable)
+        c.options.connectTimeout = .seconds(10)
+        return Target(configuration: c, table: table, display: display)
+    }
+
+    static let logger = Logger(label: "strata.postgres")
+
+    /// Runs `body` with a client whose background task lives exactly as long as the call.
+    static func withClient<R: Sendable>(_ t: Target, _ body: @escaping @Sendable (PostgresClient) async throws -> R) async throws -> R {
+        let client = PostgresClient(configuration: t.configuration, backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: R?.self) { group in
+            group.addTask { await client.run(); return nil }
+            group.addTask { try await body(client) }
+            defer { group.cancelAll() }
+            while let r = try await group.next() { if let r { return r } }
+            throw SourceError(file: t.display, line: nil, "the PostgreSQL client stopped unexpectedly")
+        }
+    }
+
+    static func wrap<R>(_ t: Target, _ what: String, _ body: () async throws -> R) async throws -> R {
+        do { return try await body() } catch let e as SourceError { throw e } catch let e as PSQLError {
+            let message = e.serverInfo?[.message] ?? String(reflecting: e.code)
+            throw SourceError(file: t.display, line: nil, "\(what) failed: \(message)")
+        } catch {
+            throw SourceError(file: t.display, line: nil, "\(what) failed: \(error) — is the server running and the URL right?")
+        }
+    }
+
+    /// Reads every row (ordered by the id column) as a JSON object: the id and text fields become the
+    /// document, every other column its metadata. Rows stream from the server. O(rows).
+    public static func read(url: String, table: String, options: ReadOptions) async throws -> ReadResult {
+        let t = try target(url: url, table: table)
+        let q = SQLIdentifier.quote(table), id = SQLIdentifier.quote(options.idField)
+        let rows: [String] = try await wrap(t, "reading \(table)") {
+            try await withClient(t) { client in
+                var out: [String] = []
+                let seq = try await client.query("SELECT row_to_json(t)::text FROM \(unescaped: q) t ORDER BY \(unescaped: id)", logger: logger)
+                for try await (json) in seq.decode(String.self) { out.append(json) }
+                return out
+            }
+        }
+        var collector = SourceReader.Collector(options: options)
+        for (n, json) in rows.enumerated() {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+                try collector.reject(SourceError(file: t.display, line: n + 1, "row is not a JSON object"))
+                continue
+            }
+            try collector.add(SourceReader.record(object, source: t.display, row: n + 1, options: options))
+        }
+        return collector.result
+    }
+
+    /// Adds (if missing) and fills `topic_id`, `topic_label`, `topic_score`, `topic_parent_id`,
+    /// `topic_run` (and `embedding real[]` when `embeddings` is given), rewrites `strata_topics`, and
+    /// indexes `topic_id` — all in one transaction, so a failed or killed run leaves the table as it
+    /// was. Values are bound as arrays and joined with `unnest`: one statement per table, not per row.
+    public static func write(url: String, table: String, idField: String, columns: [String: TopicColumns], topics: [TopicRow],
+                             embeddings: [String: [Float]]? = nil) async throws {
+        let t = try target(url: url, table: table)
+        let q = SQLIdentifier.quote(table), id = SQLIdentifier.quote(idField)
+        let index = SQLIdentifier.quote("idx_\(table)_topic_id")
+        let keys = columns.keys.sorted()
+        let topicIDs = keys.map { columns[$0]!.topicID }, labels = keys.map { columns[$0]!.topicLabel }
+        let scores = keys.map { columns[$0]!.topicScore }, parents = keys.map { columns[$0]!.topicParentID ?? -1 }
+        let runs = keys.map { columns[$0]!.topicRun }
+        let vectors: [String]? = embeddings.map { e in keys.map { k in "{" + (e[k] ?? []).map { String($0) }.joined(separator: ",") + "}" } }
+        try await wrap(t, "writing topic columns to \(table)") {
+            try await withClient(t) { client in
+                try await client.withTransaction(logger: logger) { c in
+                    for (name, type) in [("topic_id", "integer"), ("topic_label", "text"), ("topic_score", "double precision"),
+                                         ("topic_parent_id", "integer"), ("topic_run", "text")] {
+                        try await c.query("ALTER TABLE \(unescaped: q) ADD COLUMN IF NOT EXISTS \(unescaped: SQLIdentifier.quote(name)) \(unescaped: type)", logger: logger)
+                    }
+                    try await c.query("""
+                        UPDATE \(unescaped: q) AS d SET topic_id = s.topic_id, topic_label = s.topic_label, topic_score = s.topic_score,
+                            topic_parent_id = NULLIF(s.topic_parent_id, -1), topic_run = s.topic_run
+                        FROM unnest(\(keys)::text[], \(topicIDs)::integer[], \(labels)::text[], \(scores)::float8[], \(parents)::integer[], \(runs)::text[])
+                            AS s(id, topic_id, topic_label, topic_score, topic_parent_id, topic_run)
+                        WHERE d.\(unescaped: id)::text = s.id
+                        """, logger: logger)
+                    if let vectors {
+                        try await c.query("ALTER TABLE \(unescaped: q) ADD COLUMN IF NOT EXISTS embedding real[]", logger: logger)
+                        try await c.query("""
+                            UPDATE \(unescaped: q) AS d SET embedding = s.v::real[]
+                            FROM unnest(\(keys)::text[], \(vectors)::text[]) AS s(id, v) WHERE d.\(unescaped: id)::text = s.id
+                            """, logger: logger)
+                    }
+                    try await c.query("CREATE INDEX IF NOT EXISTS \(unescaped: index) ON \(unescaped: q) (topic_id)", logger: logger)
+                    try await c.query("""
+                        CREATE TABLE IF NOT EXISTS strata_topics (id integer PRIMARY KEY, label text NOT NULL, description text,
+                            keywords text, size integer NOT NULL, parent_id integer)
+                        """, logger: logger)
+                    try await c.query("DELETE FROM strata_topics", logger: logger)
+                    try await c.query("""
+                        INSERT INTO strata_topics (id, label, description, keywords, size, parent_id)
+                        SELECT id, label, description, keywords, size, NULLIF(parent_id, -1)
+                        FROM unnest(\(topics.map(\.id))::integer[], \(topics.map(\.label))::text[], \(topics.map(\.description))::text[],
+                                    \(topics.map { $0.keywords.joined(separator: ", ") })::text[], \(topics.map(\.size))::integer[],
+                                    \(topics.map { $0.parentID ?? -1 })::integer[]) AS s(id, label, description, keywords, size, parent_id)
+                        """, logger: logger)
+                }
+            }
+        }
+    }
+}

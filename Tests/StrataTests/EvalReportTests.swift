@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+/// `strata eval` and `strata report` (issue 7).
+@Suite("eval and HTML report (release CLI)", .serialized)
+struct EvalReportTests {
+    static func corpus(_ count: Int) throws -> (dir: String, input: String) {
+        let dir = makeTempDir()
+        let input = dir + "/nouns.jsonl"
+        try sampleRecords("wordnet-nouns-3000.jsonl", count: count).map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        return (dir, input)
+    }
+
+    @Test("strata eval: NMI and ARI equal scikit-learn's on the same assignments; every figure is reported")
+    func evalMatchesScikitLearn() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let (dir, input) = try Self.corpus(1500)
+        #expect(try runProcess(bin, ["run", input, "--k", "8", "--quiet"]).status == 0)
+        let r = try runProcess(bin, ["eval", input, "--truth", "lexname", "--json"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let e = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        for key in ["nmi", "ari", "purity", "silhouette_sampled", "calinski_harabasz", "davies_bouldin", "label_fidelity", "keyword_npmi", "topic_diversity"] {
+            #expect(e[key] is Double, "\(key) missing")
+        }
+        let perTopic = e["per_topic"] as! [[String: Any]]
+        #expect(perTopic.count == 8 && perTopic.allSatisfy { $0["cohesion"] is Double && $0["separation"] is Double && $0["label_fidelity"] is Double })
+        // Reference: scikit-learn on the topic column written beside the input and the truth field.
+        let py = try runProcess("/usr/bin/env", ["python3", "-c", """
+            import json, sys
+            from sklearn.metrics import normalized_mutual_info_score as nmi, adjusted_rand_score as ari
+            truth = {r['id']: r['lexname'] for r in map(json.loads, open(sys.argv[1]))}
+            out = [json.loads(l) for l in open(sys.argv[2])]
+            t = [truth[r['id']] for r in out]; p = [r['topic_id'] for r in out]
+            print(json.dumps({'nmi': nmi(t, p), 'ari': ari(t, p)}))
+            """, input, dir + "/nouns.topics.jsonl"])
+        #expect(py.status == 0, "python: \(py.stderr)")
+        let ref = try JSONSerialization.jsonObject(with: Data(py.stdout.utf8)) as! [String: Double]
+        print("strata eval NMI \(e["nmi"]!) ARI \(e["ari"]!) vs scikit-learn \(ref); label fidelity \(e["label_fidelity"]!)")
+        #expect(abs((e["nmi"] as! Double) - ref["nmi"]!) < 1e-9)
+        #expect(abs((e["ari"] as! Double) - ref["ari"]!) < 1e-9)
+        // The headline figures land in topics.json.
+        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/.strata/topics.json"))) as! [String: Any]
+        let stored = ((doc["quality"] as! [String: Any])["evaluation"] as! [String: Any])
+        #expect(stored["nmi"] as? Double == e["nmi"] as? Double)
+    }
+
+    static var chromium: String? {
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    @Test("strata report renders in headless Chromium: no console errors, one point per sampled document, one bar per topic")
+    func reportInChromium() throws {
+        guard let bin = require(strataBinary, "the release strata binary"),
+              let chrome = require(Self.chromium, "Chromium (Debian package chromium; scripts/test.sh installs it)") else { return }
+        let (dir, input) = try Self.corpus(1500)
+        #expect(try runProcess(bin, ["run", input, "--k", "8", "--quiet"]).status == 0)
+        let html = dir + "/report.html"
+        let r = try runProcess(bin, ["report", "--state", dir + "/.strata", "--out", html])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(!page.contains("http://") && !page.contains("https://") && !page.contains("<script src"), "the page must be self-contained")
+
+        let artifacts = repoRoot.appendingPathComponent(".build/test-artifacts").path
+        try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
+        let shot = artifacts + "/report.png"
+        try? FileManager.default.removeItem(atPath: shot)
+        let common = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
+                      "--user-data-dir=\(dir)/chrome-profile", "--enable-logging=stderr", "--v=0", "--window-size=1280,2400"]
+        let s = try runProcess(chrome, common + ["--screenshot=\(shot)", "file://\(html)"])
+        #expect(s.status == 0, "chromium: \(s.stderr.suffix(2000))")
+        let size = (try? FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0
+        #expect(size > 20_000, "screenshot missing or empty (\(size) bytes)")
+        print("report screenshot: \(shot) (\(size) bytes)")
+        let dom = try runProcess(chrome, common + ["--dump-dom", "file://\(html)"])
+        #expect(dom.status == 0)
+        // Console output of the page (errors and anything else it logs) shows up as CONSOLE lines.
+        let console = (s.stderr + dom.stderr).split(separator: "\n").filter { $0.contains(":CONSOLE") || $0.contains("Uncaught") }
+        #expect(console.isEmpty, "console: \(console)")
+        func count(_ needle: String, _ text: String) -> Int { text.components(separatedBy: needle).count - 1 }
+        #expect(count("class=\"pt\"", dom.stdout) == 1500)
+        #expect(dom.stdout.contains("data-points=\"1500\""))
+        #expect(count("class=\"bar\"", dom.stdout) == 8)
+        #expect(count("class=\"card\"", dom.stdout) == 8)
+    }
+}
