@@ -53,7 +53,7 @@ enum FullRun {
         var model: KMeansModel
         var curve: [RunManifest.CurvePoint] = []
         var selection: String
-        if let previous, !options.coldStart, y.rows <= KMeans.miniBatchThreshold,
+        if let previous, !options.coldStart, y.rows <= KMeans.miniBatchThreshold, previous.model.fingerprint == embedding.fingerprint,
            let start = try warmStart(y, pca: pca, previous: previous, k: options.k, documents: docs.count) {
             // Seeded from the previous topics: a refit moves the centroids where the data went instead
             // of jumping to another of k-means' many near-equivalent optima, so ids and labels survive.
@@ -117,7 +117,11 @@ enum FullRun {
         var drift = Drift(previousRun: previous?.document.run.id, mode: "full", refitReason: reason, new: Array(0..<k),
                           documentsNew: docs.count)
         if let previous {
-            let prevCentroids = try previous.model.embedding()
+            // Centroids of another embedder live in another space: then only membership overlap counts.
+            var prevCentroids = try previous.model.embedding()
+            if previous.model.fingerprint != embedding.fingerprint || prevCentroids.cols != description.centroids.cols {
+                prevCentroids = Matrix(rows: previous.model.topicIDs.count, cols: description.centroids.cols)
+            }
             let stability = try Stability.match(
                 previous: .init(ids: previous.model.topicIDs, centroids: prevCentroids,
                                 topicOfDocument: previous.recorded.mapValues(\.topic), nextID: previous.nextID),

@@ -113,11 +113,16 @@ enum Incremental {
             let keywords = ClassTFIDF.keywords(texts: assigned.map { docs[$0].text }, labels: assigned.map { dense[topicOfDocument[$0]]! },
                                                classCount: topics.count, count: 10, minDocumentFrequency: minDF).map { $0.map(\.term) }
             var sketches: [TopicSketch] = []
+            // Member vectors of every topic to re-describe, in one pass through the cache (one embedder load).
+            let redoMembers = redo.flatMap { members[$0] ?? [] }
+            let memberVectors = try await EmbeddingStage.embed(redoMembers.map { docs[$0] }, spec: options.embedder, baseURL: options.embeddingBaseURL,
+                                                     state: state, tokenCounter: nil, reporter: SilentReporter()).matrix
+            var offset = 0
             for (n, id) in redo.enumerated() {
                 let t = dense[id]!
                 let m = members[id] ?? []
-                let vectors = try await EmbeddingStage.embed(m.map { docs[$0] }, spec: options.embedder, baseURL: options.embeddingBaseURL,
-                                                             state: state, tokenCounter: nil, reporter: SilentReporter()).matrix
+                let vectors = memberVectors.gathering(rows: Array(offset..<(offset + m.count)))
+                offset += m.count
                 let c = embeddingCentroids.row(rowOfID[id]!)
                 let sims = (0..<m.count).map { r -> Float in
                     var dot: Float = 0
@@ -153,13 +158,11 @@ enum Incremental {
                 all[dense[id]!] = labeling.labels[n]
                 allSketches[dense[id]!] = sketches[n]
             }
-            let before = all
             disambiguate(&all, sketches: allSketches)
             let redone = Set(redo.map { dense[$0]! })
             for n in all.indices where redone.contains(n) {
                 topics[n].label = all[n].label; topics[n].description = all[n].description; topics[n].labelSource = all[n].source
             }
-            _ = before
             laps.lap("label")
         }
         for n in topics.indices {
