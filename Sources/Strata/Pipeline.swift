@@ -19,6 +19,8 @@ public struct RunResult: Sendable {
 /// What the last committed run left in the state database.
 struct PreviousRun {
     var document: TopicsDocument
+    /// The encoded document exactly as the last run wrote it to the state and to topics.json.
+    var documentData: Data
     var model: FittedModel
     var recorded: [String: StateDatabase.RecordedDocument]
     var nextID: Int
@@ -31,7 +33,7 @@ struct PreviousRun {
         let model = try JSONDecoder().decode(FittedModel.self, from: m)
         let next = try state.current(nextIDKey).flatMap { Int(String(decoding: $0, as: UTF8.self)) }
             ?? ((document.topics.map(\.id).max() ?? -1) + 1)
-        return PreviousRun(document: document, model: model, recorded: try state.recordedDocuments(), nextID: next)
+        return PreviousRun(document: document, documentData: d, model: model, recorded: try state.recordedDocuments(), nextID: next)
     }
 }
 
@@ -170,9 +172,9 @@ public enum Pipeline {
     /// topics.json lags the state when a run was killed between committing the state and renaming
     /// topics.json; the state is the truth, so the file is rewritten from it.
     static func repairTopicsFile(_ path: String, from previous: PreviousRun, reporter: RunReporter) throws {
-        let onDisk = try? TopicsDocument.load(path)
-        if onDisk?.run.id != previous.document.run.id {
-            try AtomicFile.write(path, data: try previous.document.encoded())
+        // Both copies are written from the same bytes, so a byte comparison suffices (no JSON decode).
+        if (try? Data(contentsOf: URL(fileURLWithPath: path))) != previous.documentData {
+            try AtomicFile.write(path, data: previous.documentData)
             reporter.warning("topics.json did not match the state's last run (\(previous.document.run.id)); rewrote it")
         }
     }

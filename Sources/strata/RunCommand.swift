@@ -123,10 +123,20 @@ struct TopicsCommand: AsyncParsableCommand {
     }
 }
 
-/// Options of incremental runs (`strata run` with existing state, and `strata assign`).
-struct IncrementalOptions: ParsableArguments {
+/// How far from a topic a new document may be and still join it (`strata run` and `strata assign`).
+struct NoveltyOptions: ParsableArguments {
     @Option(help: "A new document joins its nearest topic only within this quantile of the members' distances to the centroid (else topic -1).")
     var noveltyQuantile = 0.95
+
+    func apply(to options: inout RunOptions) throws {
+        guard noveltyQuantile > 0 && noveltyQuantile <= 1 else { throw StrataError(.usage, "--novelty-quantile must be in (0, 1]") }
+        options.noveltyQuantile = noveltyQuantile
+    }
+}
+
+/// Options of incremental runs and refits (`strata run` with existing state).
+struct IncrementalOptions: ParsableArguments {
+    @OptionGroup var novelty: NoveltyOptions
 
     @Option(help: "Re-describe and relabel a topic when this share of its documents changed.")
     var relabelShare = 0.1
@@ -141,10 +151,10 @@ struct IncrementalOptions: ParsableArguments {
     var refitAgeDays = 30.0
 
     func apply(to options: inout RunOptions) throws {
-        guard noveltyQuantile > 0 && noveltyQuantile <= 1, relabelShare >= 0, refitUnassigned >= 0, refitChanged >= 0, refitAgeDays >= 0 else {
-            throw StrataError(.usage, "--novelty-quantile must be in (0, 1]; shares and days must be ≥ 0")
+        try novelty.apply(to: &options)
+        guard relabelShare >= 0, refitUnassigned >= 0, refitChanged >= 0, refitAgeDays >= 0 else {
+            throw StrataError(.usage, "--relabel-share, --refit-unassigned, --refit-changed and --refit-age-days must be ≥ 0")
         }
-        options.noveltyQuantile = noveltyQuantile
         options.relabelShare = relabelShare
         options.refit.maxUnassignedShare = refitUnassigned
         options.refit.maxChangedShare = refitChanged
@@ -161,15 +171,13 @@ struct AssignCommand: AsyncParsableCommand {
     @OptionGroup var source: SourceOptions
     @OptionGroup var log: LogOptions
 
-    @Option(help: "A new document joins its nearest topic only within this quantile of the members' distances to the centroid (else topic -1).")
-    var noveltyQuantile = 0.95
+    @OptionGroup var novelty: NoveltyOptions
 
     func run() async throws {
         try await reportingErrors {
             var options = try RunOptions(source)
             options.mode = .assign
-            guard noveltyQuantile > 0 && noveltyQuantile <= 1 else { throw StrataError(.usage, "--novelty-quantile must be in (0, 1]") }
-            options.noveltyQuantile = noveltyQuantile
+            try novelty.apply(to: &options)
             let reporter = log.reporter
             let result = try await Pipeline.run(options, reporter: reporter)
             if let d = result.document.drift, !log.quiet {
