@@ -93,7 +93,10 @@ struct CrashTests {
         var kills = 0, corruptions = 0, attempts = 0, added = 0
         var turn = [0, 0]
         var hit: [String: Int] = [:]
-        while kills < 32 && attempts < 80 {
+        // Every stage of a full run must be hit at least once; short stages can slip past a kill, so
+        // after 32 kills the missing ones are aimed at directly.
+        let required: Set<String> = ["embed", "cluster", "label", "write"]
+        while (kills < 32 || !required.isSubset(of: Set(hit.keys))) && attempts < 100 {
             attempts += 1
             // New and changed documents for the incremental runs.
             let sql = try SQLiteDatabase(path: db)
@@ -103,13 +106,14 @@ struct CrashTests {
                 try sql.query("UPDATE docs SET text = text || ' (revised)' WHERE id IN (SELECT id FROM docs ORDER BY random() LIMIT 5)")
             }
             added += 15
-            let full = attempts % 2 == 0
+            let missing = kills >= 32 ? required.subtracting(hit.keys).sorted().first : nil
+            let full = missing != nil || attempts % 2 == 0
             let stages = full ? fullStages : incrementalStages
-            let target = stages[turn[full ? 0 : 1] % stages.count]
-            turn[full ? 0 : 1] += 1
+            let target = missing ?? stages[turn[full ? 0 : 1] % stages.count]
+            if missing == nil { turn[full ? 0 : 1] += 1 }
             var args = ["run", source, "--k", "12"]
             if full { args += ["--full", "--seed", String(attempts)] }
-            let delay = rng.uniform() * (target == "write" ? 0.04 : 0.15)
+            let delay = rng.uniform() * (target == "write" || target == "label" ? 0.03 : 0.15)
             guard let stage = try Self.killDuring(bin, args, target: target, delay: delay) else { continue }
             kills += 1
             hit[String(stage.split(separator: " ").first ?? ""), default: 0] += 1
