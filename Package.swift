@@ -13,6 +13,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        // Already in the graph through postgres-nio; named because StrataHTTP uses them directly.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
     ],
     targets: [
         // MARK: - System libraries
@@ -27,8 +30,11 @@ let package = Package(
 
         /// Numeric core: Matrix, BLAS/LAPACK wrappers, PCA, k-means, metrics, Hungarian.
         .target(name: "StrataLinalg", dependencies: ["CBLAS"]),
-        /// JSON-over-HTTP client for OpenAI-compatible servers (retries, backoff, timeouts).
-        .target(name: "StrataHTTP"),
+        /// JSON-over-HTTP client for OpenAI-compatible servers (retries, backoff, timeouts), on SwiftNIO.
+        .target(name: "StrataHTTP", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         /// Readers and writers of document sources, SQLite wrapper, state database.
         .target(name: "StrataStore", dependencies: ["CSQLite", .product(name: "Crypto", package: "swift-crypto")]),
         /// safetensors reader, WordPiece tokenizer, native MiniLM encoder, OpenAI-compatible embeddings.

@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOSSL
 
 /// An error talking to an OpenAI-compatible HTTP endpoint. `code` is extensible (a struct, not an
 /// enum) so new cases do not break callers; `description` says what to do next and never contains
@@ -41,8 +39,9 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible, Equatab
 /// with timeouts, bounded retries, exponential backoff with jitter, and `Retry-After` support.
 ///
 /// Retried: HTTP 408, 409, 429, 500, 502, 503, 504, timeouts and connection errors. Not retried:
-/// other 4xx (a bad request will not get better). Uses Foundation's `URLSession`, which ships with
-/// the Swift toolchain (no extra package to build).
+/// other 4xx (a bad request will not get better). Speaks HTTP/1.1 over SwiftNIO (one connection per
+/// request, TLS with the system's trust roots); see `HTTP1Transport` for why not `URLSession`.
+/// Redirects are not followed (OpenAI-compatible APIs do not redirect; a 3xx is reported).
 public struct OpenAICompatibleClient: Sendable {
     /// Where and how to connect.
     public struct Configuration: Sendable, CustomStringConvertible {
@@ -51,7 +50,7 @@ public struct OpenAICompatibleClient: Sendable {
         public var baseURL: URL
         /// Bearer token; `nil` sends no Authorization header (local servers).
         public var apiKey: String?
-        /// Seconds without progress before a request is abandoned (and retried).
+        /// Seconds an attempt may take, connecting included, before it is abandoned (and retried).
         public var requestTimeout: TimeInterval = 120
         /// Retries after the first attempt.
         public var maxRetries: Int = 4
@@ -87,15 +86,9 @@ public struct OpenAICompatibleClient: Sendable {
     }
 
     public let configuration: Configuration
-    private let session: URLSession
 
     public init(configuration: Configuration) {
         self.configuration = configuration
-        let c = URLSessionConfiguration.ephemeral
-        c.timeoutIntervalForRequest = configuration.requestTimeout
-        c.timeoutIntervalForResource = configuration.requestTimeout * 2
-        c.httpMaximumConnectionsPerHost = 16
-        session = URLSession(configuration: c)
     }
 
     /// Statuses worth retrying.
@@ -121,12 +114,8 @@ public struct OpenAICompatibleClient: Sendable {
     public func postJSON(path: String, body: Data, maxRetries: Int? = nil,
                          observer: (@Sendable (AttemptEvent) -> Void)? = nil) async throws -> Data {
         let url = configuration.baseURL.appendingPathComponent(path)
-        var request = URLRequest(url: url, timeoutInterval: configuration.requestTimeout)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("strata", forHTTPHeaderField: "User-Agent")
-        if let key = configuration.apiKey { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
-        request.httpBody = body
+        var headers = [("Content-Type", "application/json"), ("Accept", "application/json"), ("User-Agent", "strata")]
+        if let key = configuration.apiKey { headers.append(("Authorization", "Bearer \(key)")) }
 
         var lastProblem = ""
         var lastStatus: Int?
@@ -134,8 +123,9 @@ public struct OpenAICompatibleClient: Sendable {
         for attempt in 1...attempts {
             var serverWait: TimeInterval?
             do {
-                let (data, response) = try await session.data(for: request)
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                let response = try await HTTP1Transport.post(url: url, headers: headers, body: body,
+                                                             timeout: configuration.requestTimeout)
+                let status = response.status, data = response.body
                 lastStatus = status
                 if (200..<300).contains(status) {
                     observer?(AttemptEvent(attempt: attempt, status: status, error: nil, wait: nil))
@@ -148,12 +138,19 @@ public struct OpenAICompatibleClient: Sendable {
                     throw HTTPClientError(.httpStatus, status: status,
                                           "\(lastProblem) — check the model name, the request and the API key")
                 }
-                serverWait = Self.retryAfter((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After"))
+                serverWait = Self.retryAfter(response.headers.first(name: "Retry-After"))
             } catch let e as HTTPClientError {
                 throw e
-            } catch {
+            } catch HTTP1Transport.Failure.unsupportedURL(let u) {
+                throw HTTPClientError(.configuration, "unsupported base URL \(u) — use http://HOST:PORT/v1 or https://…")
+            } catch let e as NIOSSLError {
+                try Task.checkCancellation()
                 lastStatus = nil
-                lastProblem = "request to \(url.absoluteString) failed: \(error.localizedDescription)"
+                lastProblem = "TLS with \(url.host ?? "the server") failed (is its certificate trusted by this machine's CA store?): \(e)"
+            } catch {
+                try Task.checkCancellation()
+                lastStatus = nil
+                lastProblem = "request to \(url.absoluteString) failed: \(String(describing: error))"
             }
             guard attempt < attempts else { break }
             let exponential = configuration.initialBackoff * pow(2, Double(attempt - 1))
