@@ -4,7 +4,7 @@ import StrataLabel
 import StrataLinalg
 import StrataStore
 
-/// `strata eval`: how good are the current topics? Agreement with a truth field (NMI, ARI, purity,
+/// `strata eval`: how good are the current topics? Agreement with a truth field (NMI, AMI, ARI, purity,
 /// which classes each topic mixes), geometry (sampled silhouette, Calinski–Harabasz, Davies–Bouldin,
 /// per-topic cohesion and separation), label fidelity (documents assigned to the nearest embedded
 /// label land on their own topic), keyword coherence (NPMI) and topic diversity.
@@ -43,12 +43,17 @@ public struct EvaluationReport: Codable, Sendable {
     public var truthField: String?
     public var classes: Int?
     public var nmi: Double?
+    /// Adjusted (chance-corrected) mutual information; unlike NMI it does not rise with the topic count.
+    public var ami: Double?
     public var ari: Double?
     public var purity: Double?
     public var silhouetteSampled: Double?
     public var calinskiHarabasz: Double?
     public var daviesBouldin: Double?
     public var labelFidelity: Double?
+    /// Reference for label fidelity: the same measure with each topic's mean document embedding in
+    /// place of its embedded label — what the best possible one-vector description would reach.
+    public var centroidFidelity: Double?
     /// Where the labels came from (label_source counts), to read fidelity by.
     public var labelSources: [String: Int]
     public var keywordNPMI: Double
@@ -57,9 +62,10 @@ public struct EvaluationReport: Codable, Sendable {
     public var notes: [String]
 
     enum CodingKeys: String, CodingKey {
-        case run, documents, topics, classes, nmi, ari, purity, notes
+        case run, documents, topics, classes, nmi, ami, ari, purity, notes
         case notInState = "not_in_state", truthField = "truth_field", silhouetteSampled = "silhouette_sampled"
         case calinskiHarabasz = "calinski_harabasz", daviesBouldin = "davies_bouldin", labelFidelity = "label_fidelity"
+        case centroidFidelity = "centroid_fidelity"
         case labelSources = "label_sources", keywordNPMI = "keyword_npmi", topicDiversity = "topic_diversity"
         case perTopic = "per_topic"
     }
@@ -112,6 +118,7 @@ public enum Evaluation {
             report.truthField = truth
             report.classes = names.count
             report.nmi = try ClusterMetrics.normalizedMutualInformation(truth: truthLabels, predicted: topicOf)
+            report.ami = try ClusterMetrics.adjustedMutualInformation(truth: truthLabels, predicted: topicOf)
             report.ari = try ClusterMetrics.adjustedRandIndex(truth: truthLabels, predicted: topicOf)
             let table = try ClusterMetrics.contingency(truth: truthLabels, predicted: topicOf)
             var majority = 0
@@ -177,18 +184,36 @@ public enum Evaluation {
         let labelVectors = try Matrix(rows: labelTexts.count, cols: batch.dimension, storage: batch.values).normalizedRows()
         let docVectors = try await EmbeddingStage.embed(known, spec: .minilm, baseURL: options.embeddingBaseURL, state: state,
                                                         tokenCounter: nil, reporter: reporter).matrix
-        let toLabel = Similarity.cosines(docVectors, labelVectors)
-        var hits = [Int](repeating: 0, count: figures.count), members = [Int](repeating: 0, count: figures.count)
+        // The same measure with each topic's mean document vector in place of its label: the reference
+        // that says how much of the gap is the labels' and how much the topics' overlap.
+        var centroids = Matrix(rows: labelVectors.rows, cols: docVectors.cols)
         for (i, t) in topicOf.enumerated() {
             guard let r = row[t] else { continue }
-            var best = 0
-            for j in 1..<max(1, labelVectors.rows) where toLabel[i, j] > toLabel[i, best] { best = j }
-            members[r] += 1
-            if best == r { hits[r] += 1 }
+            for j in 0..<docVectors.cols { centroids[r, j] += docVectors[i, j] }
         }
+        for r in 0..<centroids.rows {   // an empty topic keeps a zero row: never nearest to anything
+            var norm: Float = 0
+            for j in 0..<centroids.cols { norm += centroids[r, j] * centroids[r, j] }
+            if norm > 0 { for j in 0..<centroids.cols { centroids[r, j] /= norm.squareRoot() } }
+        }
+        func nearestHits(_ references: Matrix) -> (hits: [Int], members: [Int]) {
+            let sims = Similarity.cosines(docVectors, references)
+            var hits = [Int](repeating: 0, count: figures.count), members = [Int](repeating: 0, count: figures.count)
+            for (i, t) in topicOf.enumerated() {
+                guard let r = row[t] else { continue }
+                var best = 0
+                for j in 1..<max(1, references.rows) where sims[i, j] > sims[i, best] { best = j }
+                members[r] += 1
+                if best == r { hits[r] += 1 }
+            }
+            return (hits, members)
+        }
+        let (hits, members) = nearestHits(labelVectors)
         for r in figures.indices where members[r] > 0 { figures[r].labelFidelity = Double(hits[r]) / Double(members[r]) }
         let totalMembers = members.reduce(0, +)
         report.labelFidelity = totalMembers > 0 ? Double(hits.reduce(0, +)) / Double(totalMembers) : nil
+        let centroidHits = nearestHits(centroids).hits
+        report.centroidFidelity = totalMembers > 0 ? Double(centroidHits.reduce(0, +)) / Double(totalMembers) : nil
 
         // Keyword coherence (NPMI over document co-occurrence) and diversity.
         let top = topicsDoc.topics.map { Array($0.keywords.prefix(10)) }
@@ -208,8 +233,9 @@ public enum Evaluation {
         guard let data = try state.current(PreviousRun.documentKey) else { return }
         var doc = try JSONDecoder().decode(TopicsDocument.self, from: data)
         guard doc.run.id == report.run else { return }
-        doc.quality.evaluation = QualityEvaluation(truthField: report.truthField, nmi: report.nmi, ari: report.ari, purity: report.purity,
-                                                   labelFidelity: report.labelFidelity, keywordNPMI: report.keywordNPMI,
+        doc.quality.evaluation = QualityEvaluation(truthField: report.truthField, nmi: report.nmi, ami: report.ami, ari: report.ari, purity: report.purity,
+                                                   labelFidelity: report.labelFidelity, centroidFidelity: report.centroidFidelity,
+                                                   keywordNPMI: report.keywordNPMI,
                                                    topicDiversity: report.topicDiversity, silhouetteSampled: report.silhouetteSampled,
                                                    calinskiHarabasz: report.calinskiHarabasz, daviesBouldin: report.daviesBouldin)
         let encoded = try doc.encoded()

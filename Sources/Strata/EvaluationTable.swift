@@ -7,11 +7,12 @@ public enum EvaluationTable {
     public static func render(_ r: EvaluationReport) -> String {
         var s = "run \(r.run): \(r.documents) documents, \(r.topics) topics\n"
         if let field = r.truthField {
-            s += "vs \(field) (\(r.classes ?? 0) classes): NMI \(f(r.nmi))  ARI \(f(r.ari))  purity \(f(r.purity))\n"
+            s += "vs \(field) (\(r.classes ?? 0) classes): NMI \(f(r.nmi))  AMI \(f(r.ami))  ARI \(f(r.ari))  purity \(f(r.purity))\n"
         }
         s += "sampled silhouette \(f(r.silhouetteSampled))  Calinski–Harabasz \(f(r.calinskiHarabasz, 1))  Davies–Bouldin \(f(r.daviesBouldin))\n"
         let sources = r.labelSources.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-        s += "label fidelity \(f(r.labelFidelity)) (labels: \(sources))  keyword NPMI \(f(r.keywordNPMI))  topic diversity \(f(r.topicDiversity))\n\n"
+        s += "label fidelity \(f(r.labelFidelity)) (labels: \(sources); \(f(r.centroidFidelity)) with topic centroids in place of labels)\n"
+        s += "keyword NPMI \(f(r.keywordNPMI))  topic diversity \(f(r.topicDiversity))\n\n"
         s += "  id   size  cohesion  separation  fidelity   npmi  label" + (r.truthField == nil ? "" : "  [top classes]") + "\n"
         for t in r.perTopic {
             var line = String(format: "%4d %6d", t.id, t.size)

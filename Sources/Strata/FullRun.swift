@@ -79,7 +79,11 @@ enum FullRun {
                 reporter.progress("choose k", done: done, total: total)
             }
             curve = chosen.curve.map { .init(k: $0.k, silhouetteSampled: $0.sampledSilhouette, simplifiedSilhouette: $0.simplifiedSilhouette) }
+            // The final fit on all rows starts from the chosen sample fit's centroids (a uniform
+            // sample's centroids are a good start: fewer Lloyd iterations and no k-means++ pass here).
             base.k = chosen.best
+            base.initialization = .centroids(chosen.model.centroids)
+            base.restarts = 1
             model = try KMeans.fitAuto(y, options: base)
             selection = "auto: max sampled silhouette over \(range.lowerBound)…\(range.upperBound)"
         }

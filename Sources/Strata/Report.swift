@@ -146,8 +146,8 @@ public enum Report {
         quality += "<tr><th>simplified silhouette</th><td>\(fmt(q.simplifiedSilhouette))</td></tr>"
         quality += "<tr><th>Calinski–Harabasz</th><td>\(fmt(q.calinskiHarabasz, 1))</td></tr><tr><th>Davies–Bouldin</th><td>\(fmt(q.daviesBouldin))</td></tr>"
         if let e = q.evaluation {
-            if let f = e.truthField { quality += "<tr><th>NMI / ARI / purity vs <code>\(escape(f))</code></th><td>\(fmt(e.nmi)) / \(fmt(e.ari)) / \(fmt(e.purity))</td></tr>" }
-            quality += "<tr><th>label fidelity</th><td>\(fmt(e.labelFidelity))</td></tr><tr><th>keyword NPMI</th><td>\(fmt(e.keywordNPMI))</td></tr>"
+            if let f = e.truthField { quality += "<tr><th>NMI / AMI / ARI / purity vs <code>\(escape(f))</code></th><td>\(fmt(e.nmi)) / \(fmt(e.ami)) / \(fmt(e.ari)) / \(fmt(e.purity))</td></tr>" }
+            quality += "<tr><th>label fidelity (with centroids)</th><td>\(fmt(e.labelFidelity)) (\(fmt(e.centroidFidelity)))</td></tr><tr><th>keyword NPMI</th><td>\(fmt(e.keywordNPMI))</td></tr>"
             quality += "<tr><th>topic diversity</th><td>\(fmt(e.topicDiversity))</td></tr>"
         }
         quality += "</table>"

@@ -86,17 +86,20 @@ public struct Quality: Codable, Sendable, Equatable {
 public struct QualityEvaluation: Codable, Sendable, Equatable {
     public var truthField: String?
     public var nmi: Double?
+    public var ami: Double?
     public var ari: Double?
     public var purity: Double?
     public var labelFidelity: Double?
+    public var centroidFidelity: Double?
     public var keywordNPMI: Double?
     public var topicDiversity: Double?
     public var silhouetteSampled: Double?
     public var calinskiHarabasz: Double?
     public var daviesBouldin: Double?
     enum CodingKeys: String, CodingKey {
-        case nmi, ari, purity
+        case nmi, ami, ari, purity
         case truthField = "truth_field", labelFidelity = "label_fidelity", keywordNPMI = "keyword_npmi"
+        case centroidFidelity = "centroid_fidelity"
         case topicDiversity = "topic_diversity", silhouetteSampled = "silhouette_sampled"
         case calinskiHarabasz = "calinski_harabasz", daviesBouldin = "davies_bouldin"
     }

@@ -1,10 +1,9 @@
 /// Chooses the number of clusters by scoring a range of k.
 ///
-/// Criterion (documented, cheap): for every candidate k, fit k-means (one restart, seeded) and score
-/// it with the **silhouette on a fixed random sample** of at most `sampleSize` rows (exact within the
-/// sample, O(s²·d) per k); the k with the highest sampled silhouette wins, ties going to the smaller
-/// k. The simplified silhouette over all rows (O(n) from the assignment's two nearest distances) is
-/// reported beside it. The whole curve is returned so callers can show or override the choice.
+/// Criterion (documented, cheap): on a fixed random sample of at most `sampleSize` rows, fit k-means
+/// for every candidate k (seeded) and score it with the sample's exact silhouette; the k with the
+/// highest silhouette wins, ties going to the smaller k. The simplified silhouette (from the
+/// assignment's two nearest distances) is reported beside it. The whole curve is returned so callers can show or override the choice.
 public enum ChooseK {
     /// One scored candidate.
     public struct Point: Sendable, Equatable {
@@ -35,30 +34,33 @@ public enum ChooseK {
     }
 
     /// Fits and scores every candidate k in `range` (2 ≤ lower bound, upper bound ≤ n − 1).
-    /// O(|candidates| · (iterations·n·k·d + s²·d)).
+    ///
+    /// The scan works on **one seeded random sample** S of s = min(n, `sampleSize`) rows: every
+    /// candidate is fitted on S and scored by the exact silhouette of S's clustering, from one s×s
+    /// distance matrix computed once (SGEMM) and shared by all candidates (s = 5,000: 100 MB). The
+    /// caller refits the chosen k on all rows. Before, each candidate was fitted on all n rows and its
+    /// silhouette recomputed from scratch — 12 candidates took 38 s on 82k documents.
+    /// `Point.inertia` and `simplifiedSilhouette` are measured on S too; `Result.model` is S's fit.
+    /// O(s²·d + |candidates| · (iterations·s·k·d + s²)).
     public static func choose(_ x: Matrix, range: ClosedRange<Int>, base: KMeans.Options,
                               sampleSize: Int = 5_000, maxCandidates: Int = 12,
                               progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Result {
-        guard range.lowerBound >= 2 && range.upperBound <= x.rows - 1 else {
+        let s = min(x.rows, max(2, sampleSize))
+        guard range.lowerBound >= 2 && range.upperBound <= s - 1 else {
             throw LinalgError.invalidParameter(name: "range",
-                                               reason: "k range \(range) must lie within 2...\(x.rows - 1)")
+                                               reason: "k range \(range) must lie within 2...\(s - 1) (\(s) rows scanned)")
         }
+        let sample = s == x.rows ? x : x.gathering(rows: ClusterMetrics.sampleRows(count: x.rows, sampleSize: s, seed: base.seed))
+        let distances = try ClusterMetrics.PairwiseDistances(sample, distance: base.metric == .cosine ? .cosine : .euclidean)
         let ks = candidates(range, maxCandidates: maxCandidates)
         var curve: [Point] = []
         var best: (score: Double, model: KMeansModel)?
-        let distance: ClusterMetrics.Distance = base.metric == .cosine ? .cosine : .euclidean
         for (i, k) in ks.enumerated() {
             var opts = base
             opts.k = k
-            let model = try KMeans.fitAuto(x, options: opts)
-            let score: Double
-            if Set(model.labels).count < 2 {
-                score = -1
-            } else {
-                score = try ClusterMetrics.sampledSilhouette(x, labels: model.labels, sampleSize: sampleSize,
-                                                             seed: base.seed, distance: distance)
-            }
-            let simple = ClusterMetrics.simplifiedSilhouette(try model.predict(x))
+            let model = try KMeans.fitAuto(sample, options: opts)
+            let score = Set(model.labels).count < 2 ? -1 : distances.silhouette(labels: model.labels, k: model.k)
+            let simple = ClusterMetrics.simplifiedSilhouette(try model.predict(sample))
             curve.append(Point(k: k, sampledSilhouette: score, simplifiedSilhouette: simple, inertia: model.inertia))
             if best == nil || score > best!.score { best = (score, model) }
             progress?(i + 1, ks.count)

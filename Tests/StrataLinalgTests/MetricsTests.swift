@@ -22,6 +22,12 @@ struct MetricsTests {
         #expect(relativeError(cosine, refCos) <= 1e-5, "\(cosine) vs \(refCos)")
         // A sample as large as the data is the exact score.
         #expect(try ClusterMetrics.sampledSilhouette(x, labels: pred, sampleSize: 10_000) == s)
+        // The k scan's shared float distance matrix gives the same scores (float32 distances: 1e-4).
+        let k = (pred.max() ?? 0) + 1
+        let euclidean = try ClusterMetrics.PairwiseDistances(x, distance: .euclidean).silhouette(labels: pred, k: k)
+        #expect(relativeError(euclidean, f.double("silhouette")) <= 1e-4, "\(euclidean)")
+        let cosineShared = try ClusterMetrics.PairwiseDistances(x, distance: .cosine).silhouette(labels: pred, k: k)
+        #expect(relativeError(cosineShared, refCos) <= 1e-4, "\(cosineShared) vs \(refCos)")
         let sampled = try ClusterMetrics.sampledSilhouette(x, labels: pred, sampleSize: 300, seed: 1)
         #expect(abs(sampled - s) < 0.05)
     }
@@ -45,6 +51,21 @@ struct MetricsTests {
         // Renaming clusters changes nothing; identical partitions score 1.
         #expect(abs(try ClusterMetrics.normalizedMutualInformation(truth: pred, predicted: pred.map { 10 - $0 }) - 1) < 1e-12)
         #expect(try ClusterMetrics.adjustedRandIndex(truth: pred, predicted: pred.map { $0 + 3 }) == 1)
+    }
+
+    /// AMI against scikit-learn's adjusted_mutual_info_score: on the blob clustering (≈ NMI) and on
+    /// two unrelated random labelings with 40 clusters, where NMI is 0.12 but the chance-corrected
+    /// score is ≈ 0 — the case it exists for.
+    @Test func adjustedMutualInformation() throws {
+        let ami = try ClusterMetrics.adjustedMutualInformation(truth: truth, predicted: pred)
+        #expect(relativeError(ami, f.double("ami")) <= 1e-6, "\(ami)")
+        let rt = f.ints("random_truth"), rp = f.ints("random_pred")
+        let randomNMI = try ClusterMetrics.normalizedMutualInformation(truth: rt, predicted: rp)
+        let randomAMI = try ClusterMetrics.adjustedMutualInformation(truth: rt, predicted: rp)
+        #expect(relativeError(randomNMI, f.double("random_nmi")) <= 1e-6, "\(randomNMI)")
+        #expect(abs(randomAMI - f.double("random_ami")) <= 1e-6, "\(randomAMI) vs \(f.double("random_ami"))")
+        #expect(abs(randomAMI) < 0.05 && randomNMI > 0.1)
+        #expect(abs(try ClusterMetrics.adjustedMutualInformation(truth: pred, predicted: pred.map { 7 - $0 }) - 1) < 1e-12)
     }
 
     @Test func simplifiedSilhouetteIsBounded() throws {

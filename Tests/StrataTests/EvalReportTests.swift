@@ -12,7 +12,7 @@ struct EvalReportTests {
         return (dir, input)
     }
 
-    @Test("strata eval: NMI and ARI equal scikit-learn's on the same assignments; every figure is reported")
+    @Test("strata eval: NMI, AMI and ARI equal scikit-learn's on the same assignments; every figure is reported")
     func evalMatchesScikitLearn() throws {
         guard let bin = require(strataBinary, "the release strata binary") else { return }
         let (dir, input) = try Self.corpus(1500)
@@ -20,7 +20,7 @@ struct EvalReportTests {
         let r = try runProcess(bin, ["eval", input, "--truth", "lexname", "--json"])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let e = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
-        for key in ["nmi", "ari", "purity", "silhouette_sampled", "calinski_harabasz", "davies_bouldin", "label_fidelity", "keyword_npmi", "topic_diversity"] {
+        for key in ["nmi", "ami", "ari", "purity", "centroid_fidelity", "silhouette_sampled", "calinski_harabasz", "davies_bouldin", "label_fidelity", "keyword_npmi", "topic_diversity"] {
             #expect(e[key] is Double, "\(key) missing")
         }
         let perTopic = e["per_topic"] as! [[String: Any]]
@@ -28,17 +28,22 @@ struct EvalReportTests {
         // Reference: scikit-learn on the topic column written beside the input and the truth field.
         let py = try runProcess("/usr/bin/env", ["python3", "-c", """
             import json, sys
-            from sklearn.metrics import normalized_mutual_info_score as nmi, adjusted_rand_score as ari
+            from sklearn.metrics import normalized_mutual_info_score as nmi, adjusted_rand_score as ari, adjusted_mutual_info_score as ami
             truth = {r['id']: r['lexname'] for r in map(json.loads, open(sys.argv[1]))}
             out = [json.loads(l) for l in open(sys.argv[2])]
             t = [truth[r['id']] for r in out]; p = [r['topic_id'] for r in out]
-            print(json.dumps({'nmi': nmi(t, p), 'ari': ari(t, p)}))
+            print(json.dumps({'nmi': nmi(t, p), 'ari': ari(t, p), 'ami': ami(t, p)}))
             """, input, dir + "/nouns.topics.jsonl"])
         #expect(py.status == 0, "python: \(py.stderr)")
         let ref = try JSONSerialization.jsonObject(with: Data(py.stdout.utf8)) as! [String: Double]
-        print("strata eval NMI \(e["nmi"]!) ARI \(e["ari"]!) vs scikit-learn \(ref); label fidelity \(e["label_fidelity"]!)")
+        print("strata eval NMI \(e["nmi"]!) AMI \(e["ami"]!) ARI \(e["ari"]!) vs scikit-learn \(ref); label fidelity \(e["label_fidelity"]!) (centroids: \(e["centroid_fidelity"]!))")
         #expect(abs((e["nmi"] as! Double) - ref["nmi"]!) < 1e-9)
+        #expect(abs((e["ami"] as! Double) - ref["ami"]!) < 1e-9)
         #expect(abs((e["ari"] as! Double) - ref["ari"]!) < 1e-9)
+        // Label fidelity is a share, and topic centroids, the reference, place documents at least as well
+        // as short label texts do on this corpus.
+        let fidelity = e["label_fidelity"] as! Double, centroid = e["centroid_fidelity"] as! Double
+        #expect(fidelity > 0 && fidelity <= 1 && centroid >= fidelity)
         // The headline figures land in topics.json.
         let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/.strata/topics.json"))) as! [String: Any]
         let stored = ((doc["quality"] as! [String: Any])["evaluation"] as! [String: Any])

@@ -38,6 +38,7 @@ from sklearn.cluster import KMeans, MiniBatchKMeans, kmeans_plusplus
 from sklearn.datasets import make_blobs
 from sklearn.decomposition import PCA
 from sklearn.metrics import (
+    adjusted_mutual_info_score,
     adjusted_rand_score,
     calinski_harabasz_score,
     davies_bouldin_score,
@@ -218,6 +219,8 @@ def make_metrics(out_dir):
     pred = KMeans(5, n_init=3, random_state=1).fit_predict(X)
     X64 = X.astype(np.float64)
     C = contingency_matrix(y, pred)
+    rng = np.random.default_rng(11)
+    rand_truth, rand_pred = rng.integers(0, 5, size=300), rng.integers(0, 40, size=300)
     write(out_dir, "metrics.json", {
         "n": n, "d": d, "X": f32_list(X),
         "labels_true": int_list(y),
@@ -228,12 +231,18 @@ def make_metrics(out_dir):
         "davies_bouldin": float(davies_bouldin_score(X64, pred)),
         "nmi": float(normalized_mutual_info_score(y, pred)),
         "ari": float(adjusted_rand_score(y, pred)),
+        "ami": float(adjusted_mutual_info_score(y, pred)),
         "contingency": int_list(C),
         "contingency_rows": int(C.shape[0]),
         "contingency_cols": int(C.shape[1]),
         "metrics_cosine": {
             "silhouette_cosine": float(silhouette_score(X64, pred, metric="cosine")),
         },
+        # Unrelated random labelings, many clusters: NMI is well above 0, AMI ≈ 0.
+        "random_truth": int_list(rand_truth),
+        "random_pred": int_list(rand_pred),
+        "random_nmi": float(normalized_mutual_info_score(rand_truth, rand_pred)),
+        "random_ami": float(adjusted_mutual_info_score(rand_truth, rand_pred)),
     })
 
 
