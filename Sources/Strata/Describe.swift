@@ -14,6 +14,8 @@ public struct TopicDescription: Sendable {
     public let scores: [Float]
     public let cohesion: [Double]
     public let sketches: [TopicSketch]
+    /// The documents' terms, tokenised once; the hierarchy's parent keywords reuse them.
+    public let terms: ClassTFIDF.TermIndex
 }
 
 enum Describe {
@@ -42,7 +44,8 @@ enum Describe {
         }
         for t in 0..<k where counts[t] > 0 { cohesion[t] /= Double(counts[t]) }
         let minDF = documents.count >= 1000 ? 3 : 2
-        let keywords = ClassTFIDF.keywords(texts: documents.map(\.text), labels: labels, classCount: k,
+        let terms = ClassTFIDF.TermIndex(texts: documents.map(\.text))
+        let keywords = ClassTFIDF.keywords(index: terms, labels: labels, classCount: k,
                                            count: keywordCount, minDocumentFrequency: minDF).map { $0.map(\.term) }
         var members = [[Int]](repeating: [], count: k)
         for (i, l) in labels.enumerated() { members[l].append(i) }
@@ -71,6 +74,6 @@ enum Describe {
                                         contrast: contrast, size: members[t].count))
         }
         return TopicDescription(keywords: keywords, representatives: reps, centroids: centroids, scores: scores,
-                                cohesion: cohesion, sketches: sketches)
+                                cohesion: cohesion, sketches: sketches, terms: terms)
     }
 }

