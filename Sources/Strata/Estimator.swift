@@ -78,12 +78,12 @@ public enum Estimator {
 
         let fingerprint = EmbeddingStage.fingerprint(options.embedder, baseURL: options.embeddingBaseURL)
         let hashes = docs.map(\.contentHash)
-        var cached: [String: [Float]] = [:]
-        if case .field = options.embedder {} else { cached = try state.cachedEmbeddings(model: fingerprint, hashes: hashes) }
+        var cached = Set<String>()
+        if case .field = options.embedder {} else { cached = try state.cachedHashes(model: fingerprint, hashes: hashes) }
         var toEmbed = 0, tokens = 0
         var seen = Set<String>()
         if case .field = options.embedder {} else {
-            for (d, h) in zip(docs, hashes) where cached[h] == nil && seen.insert(h).inserted {
+            for (d, h) in zip(docs, hashes) where !cached.contains(h) && seen.insert(h).inserted {
                 toEmbed += 1
                 tokens += tokenizer.encode(d.text).count
             }

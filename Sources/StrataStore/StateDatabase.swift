@@ -51,6 +51,18 @@ public final class StateDatabase {
         return out
     }
 
+    /// Which of `hashes` have a cached vector for `model`, without reading the vectors (for counting:
+    /// `strata estimate` on 100k documents would otherwise load 150 MB of blobs). O(unique hashes) index probes.
+    public func cachedHashes(model: String, hashes: [String]) throws -> Set<String> {
+        let stmt = try db.prepare("SELECT 1 FROM embedding_cache WHERE model = ? AND text_sha256 = ? LIMIT 1")
+        var out = Set<String>()
+        for h in Set(hashes) {
+            try stmt.bind([.text(model), .text(h)])
+            if try stmt.step() != nil { out.insert(h) }
+        }
+        return out
+    }
+
     /// Stores vectors (little-endian float32 blobs) in one transaction.
     public func storeEmbeddings(model: String, _ entries: [(hash: String, vector: [Float])]) throws {
         guard !entries.isEmpty else { return }
