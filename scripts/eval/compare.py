@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 """Strata vs BERTopic vs scikit-learn KMeans on one set of MiniLM embeddings, against the true classes.
 
-For each corpus (PATH:TRUTH_FIELD:K):
+For each corpus (PATH:TRUTH_FIELD:K), every method is fitted --runs times (seeds 42, 43, …) and the
+table shows medians:
   1. `strata embed` computes the MiniLM vectors once (timed: the shared embedding time) into a fresh
-     state directory, whose embedding cache then serves step 2.
-  2. `strata run --k K` on that state (keyword labels, offline). Its fit time is the process's wall
-     time minus the `embed` stage it reports in topics.json (a cache read).
+     state directory, whose embedding cache then serves every Strata run.
+  2. `strata run --full --cold-start` (keyword labels, offline) with its default `--k auto` and with
+     `--k K`. Its fit time is the process's wall time minus the `embed` stage it reports in topics.json
+     (a cache read).
   3. BERTopic with default settings (UMAP + HDBSCAN + c-TF-IDF) and with nr_topics=K, both given the
      vectors of step 1 (no embedding model is ever loaded).
-  4. scikit-learn KMeans(n_clusters=K, n_init=1, random_state=42) on the L2-normalised vectors.
-Then NMI and ARI against TRUTH_FIELD (scikit-learn), the number of topics, and label fidelity: every
+  4. scikit-learn KMeans(n_clusters=K, n_init=1, random_state=seed) on the L2-normalised vectors.
+Then NMI, AMI and ARI against TRUTH_FIELD (scikit-learn), the number of topics, and label fidelity: every
 topic name is embedded with `strata embed`, each document goes to the name nearest by cosine, and
 fidelity is the share of documents whose nearest name is their own topic's.
+The NMI target is judged like for like: Strata's default against BERTopic's default, and Strata's
+--k K against BERTopic's nr_topics=K (NMI rises with the number of clusters, so a setting with more
+clusters has an edge); the two cross pairings are printed beside them.
 
 Meant to be started by compare.sh, which sets up the venv and the BLAS environment.
 """
@@ -27,7 +32,7 @@ from importlib.metadata import version
 
 import numpy as np
 from sklearn.cluster import KMeans
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score, normalized_mutual_info_score
 
 SEED = 42
 # compare.sh drops OPENBLAS_* for this process (they slow the numpy/scikit-learn wheels down) and
@@ -76,7 +81,7 @@ def label_fidelity(X, pred, name_vecs):
     return hits / len(keep) if len(keep) else float("nan")
 
 
-def fit_bertopic(docs, X, nr_topics=None):
+def fit_bertopic(docs, X, nr_topics=None, seed=SEED):
     """BERTopic with its defaults (optionally nr_topics) on precomputed embeddings; returns
     (topic per document, {topic: name}, fit seconds). The name is the one BERTopic shows in
     get_topic_info()['Name'] without the leading topic number: its top four c-TF-IDF words, taken from
@@ -90,7 +95,7 @@ def fit_bertopic(docs, X, nr_topics=None):
     assert isinstance(model.umap_model, UMAP) and isinstance(model.hdbscan_model, HDBSCAN)
     # UMAP is left unseeded, as by default (a seed makes it single-threaded); it then draws from
     # numpy's global generator, seeded here. Its parallel optimisation still varies from run to run.
-    np.random.seed(SEED)
+    np.random.seed(seed)
     t0 = time.perf_counter()
     pred, _ = model.fit_transform(docs, embeddings=X)
     seconds = time.perf_counter() - t0
@@ -111,7 +116,11 @@ def warm_up_numba():
     return time.perf_counter() - t0
 
 
-def evaluate(binary, path, truth_field, k, work):
+def median(values):
+    return float(np.median(np.asarray(values, dtype=float)))
+
+
+def evaluate(binary, path, truth_field, k, work, runs):
     load0 = os.getloadavg()[0]
     name = os.path.splitext(os.path.basename(path))[0]
     d = os.path.join(work, name)
@@ -125,101 +134,125 @@ def evaluate(binary, path, truth_field, k, work):
     truth = [r[truth_field] for r in records]
     ids = [r["id"] for r in records]
 
-    # 1. The shared embeddings, computed once; they stay in `state`'s cache for step 2.
+    # 1. The shared embeddings, computed once; they stay in `state`'s cache for every Strata run.
     x_path = os.path.join(d, "X.npy")
     embed_s = strata(binary, "embed", local, "--out", x_path, "--state", state)
     X = unit_rows(np.load(x_path))  # MiniLM vectors are L2-normalised already; this is a no-op guard
     assert X.shape[0] == len(records)
 
-    # 2. Strata.
-    run_wall = strata(binary, "run", local, "--k", str(k), "--seed", str(SEED), "--state", state)
-    with open(os.path.join(state, "topics.json"), encoding="utf-8") as f:
-        doc = json.load(f)
-    run_embed = float(doc["run"]["timings"]["embed"])
-    re_embedded = int(doc["run"]["counts"]["embedded"])
-    by_id = {r["id"]: r["topic_id"] for r in read_jsonl(os.path.splitext(local)[0] + ".topics.jsonl")}
-    s_pred = np.array([by_id[i] for i in ids])
-    s_names = {t["id"]: f"{t['label']} {t['description']}" for t in doc["topics"]}
+    def strata_fit(k_arg, seed):
+        """One full, cold `strata run` (keyword labels) on the shared state; returns
+        (topic per document, {topic: label + description}, fit seconds, topics.json run block)."""
+        wall = strata(binary, "run", local, "--k", k_arg, "--seed", str(seed), "--state", state, "--full", "--cold-start")
+        with open(os.path.join(state, "topics.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+        by_id = {r["id"]: r["topic_id"] for r in read_jsonl(os.path.splitext(local)[0] + ".topics.jsonl")}
+        pred = np.array([by_id[i] for i in ids])
+        names = {t["id"]: f"{t['label']} {t['description']}" for t in doc["topics"]}
+        return pred, names, wall - float(doc["run"]["timings"]["embed"]), doc["run"]
 
-    # 3. BERTopic, twice.
-    bd_pred, bd_names, bd_s = fit_bertopic(docs, X)
-    bk_pred, bk_names, bk_s = fit_bertopic(docs, X, nr_topics=k)
+    # 2–4. Every method `runs` times: Strata with seeds SEED, SEED+1, …; BERTopic with numpy's global
+    # generator seeded the same way (its UMAP is unseeded by default and varies from run to run anyway);
+    # scikit-learn KMeans with random_state = the seed.
+    methods = [
+        ("strata-auto", "Strata default (k auto)", lambda s: strata_fit("auto", s)),
+        ("strata-k", f"Strata --k {k}", lambda s: strata_fit(str(k), s)),
+        ("bt-default", "BERTopic default", lambda s: fit_bertopic(docs, X, seed=s)),
+        ("bt-k", f"BERTopic nr_topics={k}", lambda s: fit_bertopic(docs, X, nr_topics=k, seed=s)),
+        ("kmeans", f"scikit-learn KMeans K={k}", None),
+    ]
+    fits = {tag: [] for tag, _, _ in methods}
+    last_run = None
+    for r in range(runs):
+        seed = SEED + r
+        for tag, _, fit in methods:
+            if tag == "kmeans":
+                t0 = time.perf_counter()
+                pred = KMeans(n_clusters=k, n_init=1, random_state=seed).fit_predict(X)
+                fits[tag].append(dict(pred=pred, names=None, seconds=time.perf_counter() - t0))
+                continue
+            out = fit(seed)
+            fits[tag].append(dict(pred=out[0], names=out[1], seconds=out[2]))
+            if tag == "strata-k":
+                last_run = out[3]
 
-    # 4. scikit-learn KMeans.
-    t0 = time.perf_counter()
-    km_pred = KMeans(n_clusters=k, n_init=1, random_state=SEED).fit_predict(X)
-    km_s = time.perf_counter() - t0
-
-    # Label fidelity: all topic names in one `strata embed` call, with a scratch state of their own.
-    named = [("strata", s_names), ("bt-default", bd_names), ("bt-k", bk_names)]
+    # Label fidelity: every named run's topic names in one `strata embed` call, with a scratch state.
     names_path = os.path.join(d, "names.jsonl")
     with open(names_path, "w", encoding="utf-8") as f:
-        for tag, names in named:
-            for t, text in names.items():
-                f.write(json.dumps({"id": f"{tag}:{t}", "text": text}) + "\n")
+        for tag in fits:
+            for r, fitted in enumerate(fits[tag]):
+                for t, text in (fitted["names"] or {}).items():
+                    f.write(json.dumps({"id": f"{tag}:{r}:{t}", "text": text}) + "\n")
     names_npy = os.path.join(d, "names.npy")
     strata(binary, "embed", names_path, "--out", names_npy, "--state", os.path.join(d, "names-state"))
     name_rows = unit_rows(np.load(names_npy))
-    vecs, row = {}, 0
-    for tag, names in named:
-        vecs[tag] = {}
-        for t in names:
-            vecs[tag][t] = name_rows[row]
-            row += 1
+    row = 0
+    for tag in fits:
+        for fitted in fits[tag]:
+            if fitted["names"] is None:
+                fitted["fid"] = None
+                continue
+            vecs = {}
+            for t in fitted["names"]:
+                vecs[t] = name_rows[row]
+                row += 1
+            fitted["fid"] = label_fidelity(X, fitted["pred"], vecs)
 
-    def scores(pred):
-        return normalized_mutual_info_score(truth, pred), adjusted_rand_score(truth, pred)
+    summary = {}
+    for tag, title, _ in methods:
+        runs_ = fits[tag]
+        for f_ in runs_:
+            f_["nmi"] = normalized_mutual_info_score(truth, f_["pred"])
+            f_["ami"] = adjusted_mutual_info_score(truth, f_["pred"])
+            f_["ari"] = adjusted_rand_score(truth, f_["pred"])
+            f_["topics"] = len(set(f_["pred"].tolist()) - {-1})
+            f_["outliers"] = float(np.mean(f_["pred"] == -1))
+        summary[tag] = dict(
+            title=title, nmi=median([f_["nmi"] for f_ in runs_]), ami=median([f_["ami"] for f_ in runs_]),
+            ari=median([f_["ari"] for f_ in runs_]), seconds=median([f_["seconds"] for f_ in runs_]),
+            fid=None if runs_[0]["fid"] is None else median([f_["fid"] for f_ in runs_]),
+            topics=[f_["topics"] for f_ in runs_], outliers=median([f_["outliers"] for f_ in runs_]),
+            nmis=[f_["nmi"] for f_ in runs_])
 
-    def n_topics(pred):
-        return len(set(pred.tolist()) - {-1})
-
-    rows = [
-        dict(method=f"Strata (k-means, K={k})", pred=s_pred, fid=label_fidelity(X, s_pred, vecs["strata"]),
-             seconds=run_wall - run_embed),
-        dict(method="BERTopic default", pred=bd_pred, fid=label_fidelity(X, bd_pred, vecs["bt-default"]),
-             seconds=bd_s),
-        dict(method=f"BERTopic nr_topics={k}", pred=bk_pred, fid=label_fidelity(X, bk_pred, vecs["bt-k"]),
-             seconds=bk_s),
-        dict(method=f"scikit-learn KMeans K={k}", pred=km_pred, fid=None, seconds=km_s),
-    ]
-    for r in rows:
-        r["nmi"], r["ari"] = scores(r["pred"])
-        r["topics"] = n_topics(r["pred"])
-        r["outliers"] = float(np.mean(r["pred"] == -1))
-
-    # The table.
-    print(f"\n== {name}: {len(records):,} documents, {len(set(truth))} classes ({truth_field}), K={k} ==")
+    # The table: medians over the runs; the NMI range beside them.
+    print(f"\n== {name}: {len(records):,} documents, {len(set(truth))} classes ({truth_field}), K={k}; "
+          f"medians of {runs} runs ==")
     print(f"shared MiniLM embeddings (`strata embed`, computed once, {X.shape[1]}-d): {embed_s:.1f} s")
-    print(f"{'method':<28} {'topics':>13} {'NMI':>7} {'ARI':>7} {'label fid.':>10} {'fit s (excl. embedding)':>24}")
-    for r in rows:
-        topics = f"{r['topics']}" + (" +outliers" if r["outliers"] > 0 else "")
-        fid = "–" if r["fid"] is None else f"{r['fid']:.3f}"
-        print(f"{r['method']:<28} {topics:>13} {r['nmi']:>7.4f} {r['ari']:>7.4f} {fid:>10} {r['seconds']:>24.2f}")
-    stages = ", ".join(f"{st} {sec:.2f}" for st, sec in doc["run"]["timings"].items())
-    print(f"Strata's time: `strata run` wall {run_wall:.2f} s minus its embed stage {run_embed:.2f} s "
-          f"(embedding-cache read; documents re-embedded: {re_embedded}); stages (s): {stages}")
+    print(f"{'method':<27} {'topics':>17} {'NMI':>7} {'(min–max)':>15} {'AMI':>7} {'ARI':>7} {'label fid.':>10} "
+          f"{'fit s':>8}")
+    for tag, _, _ in methods:
+        m = summary[tag]
+        lo, hi = min(m["topics"]), max(m["topics"])
+        topics = (f"{lo}" if lo == hi else f"{lo}–{hi}") + (f" +{m['outliers']:.0%} out" if m["outliers"] > 0 else "")
+        fid = "–" if m["fid"] is None else f"{m['fid']:.3f}"
+        spread = f"{min(m['nmis']):.4f}–{max(m['nmis']):.4f}"
+        print(f"{m['title']:<27} {topics:>17} {m['nmi']:>7.4f} {spread:>15} {m['ami']:>7.4f} {m['ari']:>7.4f} "
+              f"{fid:>10} {m['seconds']:>8.2f}")
+    stages = ", ".join(f"{st} {sec:.2f}" for st, sec in last_run["timings"].items())
+    print(f"Strata's fit time: `strata run` wall minus its embed stage (embedding-cache read; documents "
+          f"re-embedded in the last --k run: {last_run['counts']['embedded']}); last --k run's stages (s): {stages}")
     # Fit times on a shared machine move with its load; the 1-minute load average says how busy it was.
     print(f"1-min load average before / after this corpus: {load0:.1f} / {os.getloadavg()[0]:.1f} "
           f"({os.cpu_count()} CPUs)")
-    s, bd, bk = rows[0], rows[1], rows[2]
-    for r in (bd, bk):
-        if r["outliers"] > 0:
-            print(f"{r['method']}: {r['outliers']:.1%} of documents in outlier topic -1; it counts as one more "
-                  f"cluster for NMI/ARI and those documents are left out of label fidelity")
-    if bk["outliers"] > 0:
-        print(f"(BERTopic's nr_topics={k} counts topic -1 as one of the {k})")
-    if re_embedded:
-        print(f"warning: strata run embedded {re_embedded} documents again (the cache should have served all)")
+    for tag in ("bt-default", "bt-k"):
+        if summary[tag]["outliers"] > 0:
+            print(f"{summary[tag]['title']}: {summary[tag]['outliers']:.1%} of documents in outlier topic -1; it "
+                  f"counts as one more cluster for NMI/AMI/ARI and those documents are left out of label fidelity")
 
-    ratio_d, ratio_k = s["seconds"] / bd["seconds"], s["seconds"] / bk["seconds"]
-    ok_nmi = s["nmi"] >= bd["nmi"] and s["nmi"] >= bk["nmi"]
-    ok_time = ratio_d <= 1 / 3 and ratio_k <= 1 / 3
+    sa, sk, bd, bk = summary["strata-auto"], summary["strata-k"], summary["bt-default"], summary["bt-k"]
+    ratio_d, ratio_k = sa["seconds"] / bd["seconds"], sk["seconds"] / bk["seconds"]
     yn = lambda b: "yes" if b else "NO"
-    print(f"Strata time / BERTopic time: {ratio_d:.3f} (default), {ratio_k:.3f} (nr_topics={k}); target ≤ 0.333")
-    print(f"targets: NMI ≥ BERTopic default {yn(s['nmi'] >= bd['nmi'])}, "
-          f"NMI ≥ BERTopic nr_topics={k} {yn(s['nmi'] >= bk['nmi'])}, time ≤ 1/3 {yn(ok_time)}", flush=True)
-    return dict(corpus=name, nmi_strata=s["nmi"], nmi_bt_default=bd["nmi"], nmi_bt_k=bk["nmi"],
-                ratio_default=ratio_d, ratio_k=ratio_k, ok=ok_nmi and ok_time)
+    ok_nmi = sa["nmi"] >= bd["nmi"] and sk["nmi"] >= bk["nmi"]
+    ok_time = ratio_d <= 1 / 3 and ratio_k <= 1 / 3
+    print(f"like for like — defaults: Strata {sa['nmi']:.4f} vs BERTopic {bd['nmi']:.4f} ({yn(sa['nmi'] >= bd['nmi'])}); "
+          f"K={k}: Strata {sk['nmi']:.4f} vs BERTopic {bk['nmi']:.4f} ({yn(sk['nmi'] >= bk['nmi'])})")
+    print(f"across settings: Strata --k {k} vs BERTopic default {sk['nmi']:.4f} vs {bd['nmi']:.4f} "
+          f"({yn(sk['nmi'] >= bd['nmi'])}); Strata default vs BERTopic nr_topics={k} {sa['nmi']:.4f} vs {bk['nmi']:.4f} "
+          f"({yn(sa['nmi'] >= bk['nmi'])})")
+    print(f"Strata time / BERTopic time: {ratio_d:.3f} (defaults), {ratio_k:.3f} (K={k}); target ≤ 0.333 "
+          f"{yn(ok_time)}", flush=True)
+    return dict(corpus=name, nmi_strata_auto=sa["nmi"], nmi_strata_k=sk["nmi"], nmi_bt_default=bd["nmi"],
+                nmi_bt_k=bk["nmi"], ratio_default=ratio_d, ratio_k=ratio_k, ok=ok_nmi and ok_time)
 
 
 def main():
@@ -227,6 +260,8 @@ def main():
     ap.add_argument("--strata", required=True, help="path to the strata binary")
     ap.add_argument("--corpus", action="append", required=True, help="PATH:TRUTH_FIELD:K")
     ap.add_argument("--workdir", default=None, help="keep the intermediate files here (default: a temp dir, removed)")
+    ap.add_argument("--runs", type=int, default=3,
+                    help="fits per method (seeds 42, 43, …); the table shows medians (default 3)")
     args = ap.parse_args()
     work = args.workdir or tempfile.mkdtemp(prefix="strata-compare-")
     os.makedirs(work, exist_ok=True)
@@ -246,7 +281,7 @@ def main():
     try:
         for spec in args.corpus:
             path, truth_field, k = spec.rsplit(":", 2)
-            results.append(evaluate(args.strata, path, truth_field, int(k), work))
+            results.append(evaluate(args.strata, path, truth_field, int(k), work, args.runs))
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
@@ -254,7 +289,8 @@ def main():
         print(f"warning: {args.strata} was rebuilt during this run; its results may mix two builds")
     print(f"\ntotal: {time.perf_counter() - t_start:.0f} s")
     print("compare: " + " ".join(
-        f"{r['corpus']}_nmi_strata={r['nmi_strata']:.4f} {r['corpus']}_nmi_bertopic_default={r['nmi_bt_default']:.4f} "
+        f"{r['corpus']}_nmi_strata_auto={r['nmi_strata_auto']:.4f} {r['corpus']}_nmi_strata_k={r['nmi_strata_k']:.4f} "
+        f"{r['corpus']}_nmi_bertopic_default={r['nmi_bt_default']:.4f} "
         f"{r['corpus']}_nmi_bertopic_k={r['nmi_bt_k']:.4f} {r['corpus']}_time_ratio_default={r['ratio_default']:.3f} "
         f"{r['corpus']}_time_ratio_k={r['ratio_k']:.3f}" for r in results)
         + f" targets_met={'yes' if all(r['ok'] for r in results) else 'no'}")

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Strata vs BERTopic (default settings, and nr_topics=K) vs scikit-learn KMeans on a labelled corpus,
 # all on the same MiniLM embeddings (computed once by `strata embed` and shared), in one invocation.
-# Prints NMI, ARI, label fidelity and fit time (embedding excluded) side by side, one table per corpus.
+# Prints NMI, AMI, ARI, label fidelity and fit time (embedding excluded) side by side, one table per
+# corpus: Strata's default (k auto) and --k K, BERTopic's default and nr_topics=K, KMeans at K; every
+# method fitted 3 times (seeds 42, 43, 44; --runs=N to change), medians shown.
 #
 #   scripts/eval/compare.sh                   # both full corpora (builds them with corpora/build.sh)
 #   scripts/eval/compare.sh nouns             # only WordNet nouns (82,115 docs, K=26)
 #   scripts/eval/compare.sh fortunes          # only fortunes (15,217 docs, K=43)
 #   scripts/eval/compare.sh both --sample     # the shipped 3,000-document samples (quick)
+#   scripts/eval/compare.sh fortunes --runs=5 # five fits per method
 #
 # K per corpus is the number of true classes, as in scripts/eval/quality.sh. The Python side (BERTopic,
 # UMAP, HDBSCAN, scikit-learn) lives in its own venv, installed once:
@@ -28,7 +31,7 @@ for a in "$@"; do
   case "$a" in
     nouns|fortunes|both) which="$a" ;;
     --sample) sample=1 ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --*) extra+=("$a") ;;   # passed on to compare.py (e.g. --workdir=DIR, --keep)
     *) echo "compare.sh: unknown argument: $a (use nouns, fortunes or both, and --sample)" >&2; exit 2 ;;
   esac
