@@ -5,7 +5,7 @@ For each corpus (PATH:TRUTH_FIELD:K), every method is fitted --runs times (seeds
 table shows medians:
   1. `strata embed` computes the MiniLM vectors once (timed: the shared embedding time) into a fresh
      state directory, whose embedding cache then serves every Strata run.
-  2. `strata run --full --cold-start` (keyword labels, offline) with its default `--k auto` and with
+  2. `strata run --full --cold-start --relabel` (keyword labels, offline) with its default `--k auto` and with
      `--k K`. Its fit time is the process's wall time minus the `embed` stage it reports in topics.json
      (a cache read).
   3. BERTopic with default settings (UMAP + HDBSCAN + c-TF-IDF) and with nr_topics=K, both given the
@@ -143,7 +143,11 @@ def evaluate(binary, path, truth_field, k, work, runs):
     def strata_fit(k_arg, seed):
         """One full, cold `strata run` (keyword labels) on the shared state; returns
         (topic per document, {topic: label + description}, fit seconds, topics.json run block)."""
-        wall = strata(binary, "run", local, "--k", k_arg, "--seed", str(seed), "--state", state, "--full", "--cold-start")
+        # --relabel: a refit keeps the labels of topics matched to the previous run's (stability for
+        # nightly runs); here every fit must be described afresh, or label fidelity would score the
+        # previous fit's labels.
+        wall = strata(binary, "run", local, "--k", k_arg, "--seed", str(seed), "--state", state, "--full", "--cold-start",
+                      "--relabel")
         with open(os.path.join(state, "topics.json"), encoding="utf-8") as f:
             doc = json.load(f)
         by_id = {r["id"]: r["topic_id"] for r in read_jsonl(os.path.splitext(local)[0] + ".topics.jsonl")}
