@@ -117,6 +117,7 @@ enum FullRun {
         // Topic ids: matched to the previous run's topics, or 0…k−1 by size on a first run.
         var idOfCluster = Array(0..<k)
         var previousOfCluster = [Int?](repeating: nil, count: k)
+        var membershipJaccard = [Double?](repeating: nil, count: k)
         var nextID = k
         var drift = Drift(previousRun: previous?.document.run.id, mode: "full", refitReason: reason, new: Array(0..<k),
                           documentsNew: docs.count)
@@ -133,6 +134,7 @@ enum FullRun {
                 clusterOfDocument: Dictionary(uniqueKeysWithValues: docs.enumerated().map { ($1.id, cluster[$0]) }))
             idOfCluster = stability.idOfCluster
             previousOfCluster = stability.previousOfCluster
+            membershipJaccard = stability.membershipJaccard
             nextID = stability.nextID
             var new = 0, changed = 0
             for d in docs {
@@ -147,13 +149,18 @@ enum FullRun {
                           + "\(stability.documentsChangedTopic) documents changed topic")
         }
 
-        // Labels: matched topics keep theirs (unless --relabel); the rest are asked for.
+        // Labels: matched topics keep theirs (unless --relabel) while their membership changed by at most
+        // --relabel-share (1 − Jaccard of old and new documents), as in incremental runs; the rest are
+        // asked for. A topic matched across a change of k or a large drift keeps its id but is relabelled.
         reporter.stage("label topics (\(options.labeler))")
         let previousTopics = Dictionary(uniqueKeysWithValues: (previous?.document.topics ?? []).map { ($0.id, $0) })
         var labels = description.sketches.map(KeywordLabeler.label)
         var toLabel: [Int] = []
+        var relabelledMatched: [Int] = []
         for c in 0..<k {
-            if !options.relabel, let p = previousOfCluster[c], let old = previousTopics[p] {
+            let similar = (membershipJaccard[c] ?? 0) >= 1 - options.relabelShare
+            if previousOfCluster[c] != nil && (!similar || options.relabel) { relabelledMatched.append(idOfCluster[c]) }
+            if !options.relabel, similar, let p = previousOfCluster[c], let old = previousTopics[p] {
                 let source: LabelSource = old.labelSource == .llm || old.labelSource == .llmRepaired ? .cache : old.labelSource
                 labels[c] = TopicLabel(label: old.label, description: old.description, source: source)
             } else {
@@ -161,6 +168,7 @@ enum FullRun {
             }
         }
         if toLabel.count < k { reporter.info("\(k - toLabel.count) topics keep their label; \(toLabel.count) to label") }
+        drift.relabelled = relabelledMatched.sorted()
         var spend = LabelingResult(labels: [])
         if !toLabel.isEmpty {
             let labeling = try await Labeling.run(toLabel.map { description.sketches[$0] }, spec: options.labeler, options: options,

@@ -28,6 +28,9 @@ enum Stability {
         var nextID: Int
         /// Previous id each matched cluster took over (nil for new clusters).
         var previousOfCluster: [Int?]
+        /// For matched clusters, |old ∩ new| / |old ∪ new| of their documents (present in both runs
+        /// or not); nil for new clusters.
+        var membershipJaccard: [Double?] = []
     }
 
     /// A match is accepted when the centroids' cosine is at least this…
@@ -75,6 +78,11 @@ enum Stability {
         }
         var next = previous.nextID
         var result = Result(idOfCluster: [], nextID: 0, previousOfCluster: previousOf)
+        result.membershipJaccard = (0..<kn).map { j in
+            guard let i = rowOfCluster[j] else { return nil }
+            let inter = both[i * kn + j], union = prevSize[i] + newSize[j] - inter
+            return union > 0 ? inter / union : 1
+        }
         // New clusters get fresh ids, largest first, so ids read in size order within one run.
         for j in (0..<kn).filter({ idOf[$0] == nil }).sorted(by: { newSize[$0] > newSize[$1] || (newSize[$0] == newSize[$1] && $0 < $1) }) {
             idOf[j] = next

@@ -138,7 +138,7 @@ struct NoveltyOptions: ParsableArguments {
 struct IncrementalOptions: ParsableArguments {
     @OptionGroup var novelty: NoveltyOptions
 
-    @Option(help: "Re-describe and relabel a topic when this share of its documents changed.")
+    @Option(help: "Relabel a topic when this share of its documents changed (incremental runs; on a refit, 1 − Jaccard of its old and new documents).")
     var relabelShare = 0.1
 
     @Option(help: "Refit when more than this share of documents has no topic (-1) after assignment.")

@@ -84,7 +84,7 @@ struct IncrementalTests {
         }
     }
 
-    @Test("a refit with another seed keeps ≥ 90% of topic ids and moves ≤ 10% of documents")
+    @Test("a refit with another seed keeps ≥ 90% of topic ids and moves ≤ 10% of documents; a change of k relabels")
     func refitKeepsIDs() throws {
         guard let bin = require(strataBinary, "the release strata binary") else { return }
         let dir = makeTempDir()
@@ -103,6 +103,25 @@ struct IncrementalTests {
         #expect(kept >= 11)   // ≥ 90% of 12
         #expect(Double(moved) <= 0.10 * Double(after.count))
         #expect(drift["documents_changed_topic"] as! Int == moved)
+
+        // Labels: a matched topic keeps its label unless its members changed by more than
+        // --relabel-share; after a change of k the merged topics are relabelled (their ids stay).
+        let labelsOf: ([String: Any]) -> [Int: String] = { doc in
+            Dictionary(uniqueKeysWithValues: (doc["topics"] as! [[String: Any]]).map { ($0["id"] as! Int, $0["label"] as! String) })
+        }
+        let seedRefit = try Self.topicsJSON(dir)
+        let relabelled = Set(drift["relabelled"] as! [Int])
+        #expect(relabelled.isSubset(of: Set(drift["matched"] as! [Int])))
+        #expect(try runProcess(bin, ["run", input, "--k", "6", "--full", "--quiet"]).status == 0)
+        let merged = try Self.topicsJSON(dir)
+        let mergedDrift = merged["drift"] as! [String: Any]
+        let mergedRelabelled = Set(mergedDrift["relabelled"] as! [Int])
+        print("seed refit relabelled \(relabelled.sorted()); k 12 → 6: matched \(mergedDrift["matched"]!), relabelled \(mergedRelabelled.sorted())")
+        #expect(!mergedRelabelled.isEmpty)
+        let previousLabels = labelsOf(seedRefit)
+        for (id, label) in labelsOf(merged) where (mergedDrift["matched"] as! [Int]).contains(id) && !mergedRelabelled.contains(id) {
+            #expect(label == previousLabels[id], "topic \(id) kept its members, so its label")
+        }
     }
 
     /// Centre of blob `c`: 3 in dimensions c, c+6, c+12, c+18 of 26 (the last two are free).
