@@ -64,9 +64,10 @@ public enum EmbeddingStage {
             let m = try Matrix(rows: documents.count, cols: dim ?? 0, storage: values).normalizedRows()
             return EmbeddingResult(matrix: m, embedded: 0, cached: 0, tokens: 0, fingerprint: "field:\(name)")
         }
-        guard let embedder = try makeEmbedder(spec, baseURL: baseURL) else { fatalError("unreachable") }
+        // The embedder (for MiniLM: 90 MB of weights) is created only when something is not cached.
+        let fingerprint = fingerprint(spec, baseURL: baseURL)
         let hashes = documents.map(\.contentHash)
-        let cached = try state.cachedEmbeddings(model: embedder.fingerprint, hashes: hashes)
+        let cached = try state.cachedEmbeddings(model: fingerprint, hashes: hashes)
         var missing: [Int] = []
         var seen = Set<String>()
         for (i, h) in hashes.enumerated() where cached[h] == nil && seen.insert(h).inserted { missing.append(i) }
@@ -74,6 +75,8 @@ public enum EmbeddingStage {
         var fresh: [String: [Float]] = [:]
         var tokens = 0
         if !missing.isEmpty {
+            guard let embedder = try makeEmbedder(spec, baseURL: baseURL) else { fatalError("unreachable: field specs return above") }
+            precondition(embedder.fingerprint == fingerprint, "EmbeddingStage.fingerprint out of step with \(embedder.fingerprint)")
             let texts = missing.map { documents[$0].text }
             if let tokenCounter { tokens = texts.reduce(0) { $0 + tokenCounter($1) } }
             let batch = try await embedder.embed(texts) { done, total in reporter.progress("embed", done: done, total: total) }
@@ -83,19 +86,19 @@ public enum EmbeddingStage {
                 fresh[hashes[i]] = v
                 entries.append((hashes[i], v))
             }
-            if store { try state.storeEmbeddings(model: embedder.fingerprint, entries) }
+            if store { try state.storeEmbeddings(model: fingerprint, entries) }
         }
-        let dim = cached.values.first?.count ?? fresh.values.first?.count ?? embedder.dimension ?? 0
+        let dim = cached.values.first?.count ?? fresh.values.first?.count ?? 0
         var storage = [Float]()
         storage.reserveCapacity(documents.count * dim)
         for h in hashes {
             guard let v = fresh[h] ?? cached[h], v.count == dim else {
-                throw StrataError(.failed, "embedding cache holds vectors of different lengths for \(embedder.fingerprint); delete the state directory's cache and rerun")
+                throw StrataError(.failed, "embedding cache holds vectors of different lengths for \(fingerprint); delete the state directory's cache and rerun")
             }
             storage += v
         }
         let m = try Matrix(rows: documents.count, cols: dim, storage: storage).normalizedRows()
         return EmbeddingResult(matrix: m, embedded: missing.count, cached: documents.count - missing.count,
-                               tokens: tokens, fingerprint: embedder.fingerprint)
+                               tokens: tokens, fingerprint: fingerprint)
     }
 }

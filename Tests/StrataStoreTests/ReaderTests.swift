@@ -185,3 +185,19 @@ struct StateMigrationTests {
         #expect(try state.db.query("SELECT snippet FROM documents").first?.first?.string == "text")
     }
 }
+
+@Suite("JSON text writer")
+struct JSONTextTests {
+    @Test("string literals round-trip through a JSON parser: quotes, backslashes, control characters, CRLF, non-ASCII")
+    func stringsRoundTrip() throws {
+        let samples = ["plain", "", "say \"hi\"\\now", "line1\nline2\r\nline3\ttab", "bell\u{7} nul\u{0} esc\u{1B}",
+                       "café e\u{301} 😀 “quoted” \r\n\"", "\\", "\"", "tail\n", "\u{1F}x\u{1F}"]
+        for s in samples {
+            var out = ""
+            JSONText.appendString(s, to: &out)
+            let parsed = try JSONSerialization.jsonObject(with: Data("[\(out)]".utf8)) as! [String]
+            #expect(parsed == [s], "\(out)")
+            #expect(!out.utf8.dropFirst().dropLast().contains(where: { $0 < 0x20 }), "raw control character in \(out)")
+        }
+    }
+}
