@@ -54,6 +54,13 @@ public enum BLAS {
         return try body()
     }
 
+    /// ``withThreads(_:_:)`` when `count` is set; otherwise runs `body` under whatever count the caller
+    /// chose, without taking the lock (so it may run inside another thread's `withThreads`).
+    static func withThreads<R>(ifSet count: Int?, _ body: () throws -> R) rethrows -> R {
+        guard let count else { return try body() }
+        return try withThreads(count, body)
+    }
+
     /// C ← alpha·op(A)·op(B) + beta·C, single precision, row-major. 2·m·n·k flops.
     public static func sgemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
                              alpha: Float, a: UnsafePointer<Float>, lda: Int,
@@ -70,6 +77,14 @@ public enum BLAS {
                              beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
         cblas_dgemm(CblasRowMajor, transA.cblas, transB.cblas, int32(m), int32(n), int32(k),
                     alpha, a, int32(lda), b, int32(ldb), beta, c, int32(ldc))
+    }
+
+    /// Upper triangle of C (n×n) ← alpha·A·Aᵀ + beta·C for a row-major A of n rows × k columns.
+    /// n²·k flops (half of the equivalent GEMM).
+    public static func ssyrk(n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, int32(n), int32(k), alpha, a, int32(lda),
+                    beta, c, int32(ldc))
     }
 
     /// Upper triangle of C (n×n) ← alpha·Aᵀ·A + beta·C for a row-major A of k rows × n columns.

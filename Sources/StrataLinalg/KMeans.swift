@@ -36,6 +36,20 @@ public enum KMeans {
         case tiles
         /// One tile at a time, OpenBLAS multi-threaded inside each GEMM.
         case blas
+        /// One tile at a time on the calling thread, OpenBLAS's thread count left as the caller set it.
+        /// For callers that run several fits at once, one per core (``ChooseK``), inside
+        /// `BLAS.withThreads(1)`; results do not depend on the number of cores.
+        case serial
+
+        /// Worker threads over row tiles, and the OpenBLAS thread count to set around the work (nil:
+        /// leave it as it is).
+        var plan: (workers: Int, blasThreads: Int?) {
+            switch self {
+            case .tiles: (Parallel.workerCount, 1)
+            case .blas: (1, Parallel.workerCount)
+            case .serial: (1, nil)
+            }
+        }
     }
 
     /// Parameters of a fit.
@@ -188,12 +202,12 @@ public enum KMeans {
         var out = [Float](repeating: 0, count: n * m)
         let tile = 1024
         let tiles = (n + tile - 1) / tile
-        let (workers, blasThreads) = parallelism == .tiles ? (Parallel.workerCount, 1) : (1, Parallel.workerCount)
+        let (workers, blasThreads) = parallelism.plan
         x.withUnsafeBufferPointer { xp in
             c.withUnsafeBufferPointer { cp in
                 out.withUnsafeMutableBufferPointer { op in
                     let obase = op.baseAddress!
-                    BLAS.withThreads(blasThreads) {
+                    BLAS.withThreads(ifSet: blasThreads) {
                         Parallel.chunks(count: tiles, workers: workers) { _, tr in
                             for t in tr {
                                 let r0 = t * tile, rowsInTile = min(n, r0 + tile) - r0
@@ -358,9 +372,8 @@ struct AssignmentEngine {
         let cNorms = centroids.rowSquaredNorms()
         let tile = Self.tileRows(k: k, parallelism: parallelism)
         let tiles = (n + tile - 1) / tile
-        let (workers, blasThreads) = parallelism == .tiles
-            ? (min(Parallel.workerCount, tiles), 1) : (1, Parallel.workerCount)
-        let w = max(1, workers)
+        let (workers, blasThreads) = parallelism.plan
+        let w = max(1, min(workers, tiles))
         var sums = [Float](repeating: 0, count: accumulate ? w * k * d : 0)
         var counts = [Int](repeating: 0, count: w * k)
         var inertias = [Double](repeating: 0, count: w)
@@ -382,7 +395,7 @@ struct AssignmentEngine {
                                                                   sums: accumulate ? sump.baseAddress! : nil,
                                                                   counts: cntp.baseAddress!, inertias: inp.baseAddress!,
                                                                   tile: tile)
-                                                BLAS.withThreads(blasThreads) {
+                                                BLAS.withThreads(ifSet: blasThreads) {
                                                     Parallel.chunks(count: tiles, workers: w) { wi, tr in
                                                         Self.run(ctx, worker: wi, tiles: tr)
                                                     }

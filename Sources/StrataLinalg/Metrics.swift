@@ -94,7 +94,8 @@ public enum ClusterMetrics {
         /// Row-major n×n, zero diagonal.
         let values: [Float]
 
-        /// O(n²·d) time, 4·n² bytes.
+        /// O(n²·d) time (one SSYRK: the upper triangle of the Gram matrix, mirrored in 64×64 blocks),
+        /// 4·n² bytes.
         public init(_ x: Matrix, distance: Distance) throws {
             try x.checkFinite()
             let n = x.rows, d = x.cols
@@ -102,21 +103,39 @@ public enum ClusterMetrics {
             var g = [Float](repeating: 0, count: n * n)
             rows.storage.withUnsafeBufferPointer { xp in
                 g.withUnsafeMutableBufferPointer { gp in
-                    BLAS.sgemm(.none, .transpose, m: n, n: n, k: d, alpha: 1, a: xp.baseAddress!, lda: d,
-                               b: xp.baseAddress!, ldb: d, beta: 0, c: gp.baseAddress!, ldc: n)
+                    BLAS.ssyrk(n: n, k: d, alpha: 1, a: xp.baseAddress!, lda: d, beta: 0, c: gp.baseAddress!, ldc: n)
                 }
             }
             var norms = [Float](repeating: 0, count: n)
             for i in 0..<n { norms[i] = g[i * n + i] }
+            let block = 64, blocks = (n + block - 1) / block
             g.withUnsafeMutableBufferPointer { gp in
                 let base = gp.baseAddress!
-                Parallel.chunks(count: n) { _, range in
-                    for i in range {
-                        let row = base + i * n
-                        for j in 0..<n {
-                            row[j] = distance == .cosine ? max(0, 1 - row[j]) : max(0, norms[i] + norms[j] - 2 * row[j]).squareRoot()
+                // Block row bi turns its upper blocks (bj ≥ bi) into distances and copies each to its
+                // mirror below the diagonal; worker w owns block rows w, w + W, … (the triangle's rows
+                // shrink, so interleaving balances the work).
+                let workers = min(Parallel.workerCount, blocks)
+                Parallel.chunks(count: workers, workers: workers) { w, _ in
+                    for bi in stride(from: w, to: blocks, by: workers) {
+                        let i0 = bi * block, i1 = min(n, i0 + block)
+                        for bj in bi..<blocks {
+                            let j0 = bj * block, j1 = min(n, j0 + block)
+                            for i in i0..<i1 {
+                                let row = base + i * n
+                                for j in max(j0, i)..<j1 {
+                                    row[j] = distance == .cosine ? max(0, 1 - row[j]) : max(0, norms[i] + norms[j] - 2 * row[j]).squareRoot()
+                                }
+                                row[i] = 0
+                            }
+                            guard bj > bi else {
+                                for i in i0..<i1 { for j in i0..<i { base[i * n + j] = base[j * n + i] } }
+                                continue
+                            }
+                            for j in j0..<j1 {
+                                let dst = base + j * n
+                                for i in i0..<i1 { dst[i] = base[i * n + j] }
+                            }
                         }
-                        row[i] = 0
                     }
                 }
             }
@@ -125,18 +144,18 @@ public enum ClusterMetrics {
         }
 
         /// Mean silhouette of `labels` (in `0..<k`) over these rows; singletons score 0, as in
-        /// ``ClusterMetrics/silhouetteSamples(_:labels:distance:)``. O(n² + n·k).
-        public func silhouette(labels: [Int], k: Int) -> Double {
+        /// ``ClusterMetrics/silhouetteSamples(_:labels:distance:)``; over `workers` threads. O(n² + n·k).
+        public func silhouette(labels: [Int], k: Int, workers: Int = Parallel.workerCount) -> Double {
             precondition(labels.count == count)
             let n = count
             var sizes = [Int](repeating: 0, count: k)
             for l in labels { sizes[l] += 1 }
-            let ranges = Parallel.chunkRanges(count: n)
+            let ranges = Parallel.chunkRanges(count: n, workers: workers)
             var partial = [Double](repeating: 0, count: ranges.count)
             values.withUnsafeBufferPointer { dp in
                 partial.withUnsafeMutableBufferPointer { pp in
                     let out = pp.baseAddress!
-                    Parallel.chunks(count: n) { chunk, range in
+                    Parallel.chunks(count: n, workers: workers) { chunk, range in
                         var sums = [Double](repeating: 0, count: k)
                         var total = 0.0
                         for i in range {
@@ -157,6 +176,81 @@ public enum ClusterMetrics {
             }
             return partial.reduce(0, +) / Double(n)
         }
+    }
+
+    /// Exact mean silhouette under cosine distance (1 − cos, scikit-learn's `silhouette_score` with
+    /// `metric="cosine"`) without a pairwise matrix: for unit rows the summed distance from row i to the
+    /// members of cluster C is |C| − x̂ᵢ·S_C with S_C = Σ_{j∈C} x̂ⱼ, so one DGEMM of the rows against the
+    /// k cluster sums gives every a(i) and b(i). Zero rows are at distance 1 from everything;
+    /// singletons score 0. O(n·k·d) time (about one k-means iteration) and O(k·d + tile·(k + d)) memory,
+    /// instead of O(n²·d) and 4·n² bytes; Double throughout. `workers` = 1 runs on the calling thread
+    /// with OpenBLAS as the caller set it (for use inside `BLAS.withThreads`).
+    public static func cosineSilhouette(_ x: Matrix, labels: [Int], workers: Int = Parallel.workerCount) throws -> Double {
+        let k = try checkLabels(x, labels, "cosineSilhouette")
+        try x.checkFinite()
+        let n = x.rows, d = x.cols
+        var sizes = [Int](repeating: 0, count: k)
+        var sums = [Double](repeating: 0, count: k * d)
+        var inverseNorms = [Double](repeating: 0, count: n)
+        x.withUnsafeBufferPointer { xp in
+            for i in 0..<n {
+                let row = xp.baseAddress! + i * d
+                var s = 0.0
+                for j in 0..<d { s += Double(row[j]) * Double(row[j]) }
+                let inv = s > 0 ? 1 / s.squareRoot() : 0
+                inverseNorms[i] = inv
+                let l = labels[i]
+                sizes[l] += 1
+                for j in 0..<d { sums[l * d + j] += Double(row[j]) * inv }
+            }
+        }
+        let tile = 2_048
+        let tiles = (n + tile - 1) / tile
+        let w = max(1, min(workers, tiles))
+        var partial = [Double](repeating: 0, count: w)
+        x.withUnsafeBufferPointer { xp in
+            sums.withUnsafeBufferPointer { sp in
+                partial.withUnsafeMutableBufferPointer { pp in
+                    let out = pp.baseAddress!
+                    let work = {
+                        Parallel.chunks(count: tiles, workers: w) { chunk, range in
+                            var rows = [Double](repeating: 0, count: tile * d)
+                            var g = [Double](repeating: 0, count: tile * k)
+                            var total = 0.0
+                            for t in range {
+                                let r0 = t * tile, m = min(n, r0 + tile) - r0
+                                for r in 0..<m {
+                                    let src = xp.baseAddress! + (r0 + r) * d, inv = inverseNorms[r0 + r]
+                                    for j in 0..<d { rows[r * d + j] = Double(src[j]) * inv }
+                                }
+                                rows.withUnsafeBufferPointer { rp in
+                                    g.withUnsafeMutableBufferPointer { gp in
+                                        BLAS.dgemm(.none, .transpose, m: m, n: k, k: d, alpha: 1, a: rp.baseAddress!, lda: d,
+                                                   b: sp.baseAddress!, ldb: d, beta: 0, c: gp.baseAddress!, ldc: k)
+                                    }
+                                }
+                                for r in 0..<m {
+                                    let own = labels[r0 + r]
+                                    guard sizes[own] > 1 else { continue }
+                                    var selfDot = 0.0
+                                    for j in 0..<d { selfDot += rows[r * d + j] * rows[r * d + j] }
+                                    let a = (Double(sizes[own] - 1) - (g[r * k + own] - selfDot)) / Double(sizes[own] - 1)
+                                    var b = Double.infinity
+                                    for c in 0..<k where c != own && sizes[c] > 0 {
+                                        b = min(b, (Double(sizes[c]) - g[r * k + c]) / Double(sizes[c]))
+                                    }
+                                    let m = max(a, b)
+                                    if m > 0 && b.isFinite { total += (b - a) / m }
+                                }
+                            }
+                            out[chunk] = total
+                        }
+                    }
+                    if w == 1 { work() } else { BLAS.withThreads(1, work) }
+                }
+            }
+        }
+        return partial.reduce(0, +) / Double(n)
     }
 
     /// Mean silhouette over all rows (scikit-learn's `silhouette_score`). O(n²·d).

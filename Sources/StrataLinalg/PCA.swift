@@ -51,8 +51,9 @@ public struct PCA: Sendable {
     ///   constant, ``LinalgError/invalidParameter(name:reason:)`` for a bad component request, and
     ///   ``LinalgError/lapackFailure(routine:info:)``.
     ///
-    /// - Parameter parallelism: `.tiles` (default: row tiles on all cores, single-threaded SYRK each) or
-    ///   `.blas` (one tile after another, each SYRK multi-threaded); see BENCHMARKS.md for the figures.
+    /// - Parameter parallelism: `.tiles` (default: row tiles on all cores, single-threaded SYRK each),
+    ///   `.blas` (one tile after another, each SYRK multi-threaded) or `.serial` (one tile after another,
+    ///   OpenBLAS as the caller set it); see BENCHMARKS.md for the figures.
     public static func fit(_ x: Matrix, components: Components, whiten: Bool = false,
                            parallelism: KMeans.Parallelism = .tiles) throws -> PCA {
         let n = x.rows, d = x.cols
@@ -78,15 +79,15 @@ public struct PCA: Sendable {
 
         // Covariance: per worker, tiles are centred and multiplied with SSYRK (OpenBLAS single-threaded
         // inside); the products are summed into per-worker Double accumulators, then reduced in order.
-        let (workers, blasThreads, tileRows) = parallelism == .tiles
-            ? (Parallel.workerCount, 1, Self.tileRows) : (1, Parallel.workerCount, 16_384)
+        let (workers, blasThreads) = parallelism.plan
+        let tileRows = parallelism == .tiles ? Self.tileRows : 16_384
         let tiles = (n + tileRows - 1) / tileRows
         var partials = [[Double]](repeating: [], count: workers)
         x.withUnsafeBufferPointer { xp in
             mean.withUnsafeBufferPointer { mp in
                 partials.withUnsafeMutableBufferPointer { parts in
                     let partsBase = parts.baseAddress!
-                    BLAS.withThreads(blasThreads) {
+                    BLAS.withThreads(ifSet: blasThreads) {
                         Parallel.chunks(count: tiles, workers: workers) { w, tileRange in
                             var acc = [Double](repeating: 0, count: d * d)
                             var tile = [Float](repeating: 0, count: tileRows * d)

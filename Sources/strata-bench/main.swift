@@ -76,6 +76,24 @@ do {
             times.append((now() - t0) * 1000)
         }
         emit(["ms": medianOf(times), "iterations": last!.iterations, "inertia": last!.inertia, "all_ms": times])
+    case "choose-k":
+        // Strata's k = auto path on already reduced, unit-length rows: the sample scan, then the final
+        // fit on all rows warm-started from the chosen sample fit (as FullRun does).
+        let y = load("data")
+        var base = KMeans.Options(k: 2)
+        base.seed = UInt64(int("seed", 42)); base.metric = .cosine
+        var scans: [Double] = [], finals: [Double] = []
+        var last: (ChooseK.Result, KMeansModel)?
+        for _ in 0..<int("repeats", 3) {
+            var t0 = now()
+            let chosen = try ChooseK.choose(y, range: int("lo", 30)...int("hi", 100), base: base, sampleSize: int("sample", 5_000))
+            scans.append(now() - t0)
+            var o = base; o.k = chosen.best; o.initialization = .centroids(chosen.model.centroids)
+            t0 = now(); let final = try KMeans.fitAuto(y, options: o); finals.append(now() - t0)
+            last = (chosen, final)
+        }
+        emit(["scan_s": medianOf(scans), "final_fit_s": medianOf(finals), "k": last!.1.k, "final_iterations": last!.1.iterations,
+              "silhouettes": last!.0.curve.map { ($0.sampledSilhouette * 1e5).rounded() / 1e5 }, "labels_hash": last!.1.labels.hashValue])
     case "pca":
         let x = load("data")
         var times: [Double] = []

@@ -28,6 +28,15 @@ struct MetricsTests {
         #expect(relativeError(euclidean, f.double("silhouette")) <= 1e-4, "\(euclidean)")
         let cosineShared = try ClusterMetrics.PairwiseDistances(x, distance: .cosine).silhouette(labels: pred, k: k)
         #expect(relativeError(cosineShared, refCos) <= 1e-4, "\(cosineShared) vs \(refCos)")
+        // The closed form from cluster sums (what k = auto scores cosine candidates with).
+        let closed = try ClusterMetrics.cosineSilhouette(x, labels: pred)
+        #expect(relativeError(closed, refCos) <= 1e-6, "\(closed) vs \(refCos)")
+        #expect(try ClusterMetrics.cosineSilhouette(x, labels: pred, workers: 1) == closed)
+        // Against the pairwise implementation with a singleton and an empty label (cluster 7 unused).
+        var odd = pred
+        odd[0] = 8
+        let pairwise = try ClusterMetrics.silhouette(x, labels: odd, distance: .cosine)
+        #expect(abs(try ClusterMetrics.cosineSilhouette(x, labels: odd) - pairwise) <= 1e-9)
         let sampled = try ClusterMetrics.sampledSilhouette(x, labels: pred, sampleSize: 300, seed: 1)
         #expect(abs(sampled - s) < 0.05)
     }
