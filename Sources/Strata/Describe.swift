@@ -30,17 +30,29 @@ enum Describe {
     static func run(documents: [Document], embeddings x: Matrix, labels: [Int], k: Int,
                     keywordCount: Int = 10, representativeCount: Int = 5) -> TopicDescription {
         let n = x.rows, d = x.cols
-        var centroids = Matrix(rows: k, cols: d)
-        for i in 0..<n { for j in 0..<d { centroids[labels[i], j] += x[i, j] } }
-        centroids = centroids.normalizedRows()
+        var sums = Matrix(rows: k, cols: d)
         var scores = [Float](repeating: 0, count: n)
         var cohesion = [Double](repeating: 0, count: k), counts = [Int](repeating: 0, count: k)
-        for i in 0..<n {
-            var dot: Float = 0
-            for j in 0..<d { dot += x[i, j] * centroids[labels[i], j] }
-            scores[i] = dot
-            cohesion[labels[i]] += Double(dot)
-            counts[labels[i]] += 1
+        x.withUnsafeBufferPointer { xp in
+            sums.withUnsafeMutableBufferPointer { sp in
+                for i in 0..<n {
+                    let row = xp.baseAddress! + i * d, sum = sp.baseAddress! + labels[i] * d
+                    for j in 0..<d { sum[j] += row[j] }
+                }
+            }
+        }
+        let centroids = sums.normalizedRows()
+        x.withUnsafeBufferPointer { xp in
+            centroids.withUnsafeBufferPointer { cp in
+                for i in 0..<n {
+                    let row = xp.baseAddress! + i * d, c = cp.baseAddress! + labels[i] * d
+                    var dot: Float = 0
+                    for j in 0..<d { dot += row[j] * c[j] }
+                    scores[i] = dot
+                    cohesion[labels[i]] += Double(dot)
+                    counts[labels[i]] += 1
+                }
+            }
         }
         for t in 0..<k where counts[t] > 0 { cohesion[t] /= Double(counts[t]) }
         let minDF = documents.count >= 1000 ? 3 : 2
@@ -50,22 +62,31 @@ enum Describe {
         var members = [[Int]](repeating: [], count: k)
         for (i, l) in labels.enumerated() { members[l].append(i) }
         var reps: [[Int]] = []
+        let pool = 25
         for t in 0..<k {
+            // MMR only looks at the `pool` members closest to the centroid: pass just those (in that order,
+            // ties by document order, as select would sort them) instead of every member's vector.
             let m = members[t]
-            var vectors = [Float](); vectors.reserveCapacity(m.count * d)
-            for i in m { vectors += x.row(i) }
-            let picked = Representatives.select(similarities: m.map { scores[$0] }, vectors: vectors, dimension: d,
-                                                count: representativeCount)
-            reps.append(picked.map { m[$0] })
+            let closest = Array(m.indices.sorted { scores[m[$0]] > scores[m[$1]] || (scores[m[$0]] == scores[m[$1]] && $0 < $1) }
+                .prefix(max(pool, representativeCount)))
+            var vectors = [Float](); vectors.reserveCapacity(closest.count * d)
+            for r in closest { vectors += x.row(m[r]) }
+            let picked = Representatives.select(similarities: closest.map { scores[m[$0]] }, vectors: vectors, dimension: d,
+                                                count: representativeCount, pool: pool)
+            reps.append(picked.map { m[closest[$0]] })
         }
         // Contrast: the three nearest other topics by centroid cosine.
         var sketches: [TopicSketch] = []
         for t in 0..<k {
             var sims: [(Int, Float)] = []
-            for u in 0..<k where u != t {
-                var dot: Float = 0
-                for j in 0..<d { dot += centroids[t, j] * centroids[u, j] }
-                sims.append((u, dot))
+            centroids.withUnsafeBufferPointer { cp in
+                let a = cp.baseAddress! + t * d
+                for u in 0..<k where u != t {
+                    let b = cp.baseAddress! + u * d
+                    var dot: Float = 0
+                    for j in 0..<d { dot += a[j] * b[j] }
+                    sims.append((u, dot))
+                }
             }
             sims.sort { $0.1 > $1.1 }
             let contrast = sims.prefix(3).map { keywords[$0.0].prefix(4).joined(separator: ", ") }.filter { !$0.isEmpty }
