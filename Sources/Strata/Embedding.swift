@@ -67,12 +67,14 @@ public enum EmbeddingStage {
         // The embedder (for MiniLM: 90 MB of weights) is created only when something is not cached.
         let fingerprint = fingerprint(spec, baseURL: baseURL)
         let hashes = documents.map(\.contentHash)
-        let cached = try state.cachedEmbeddings(model: fingerprint, hashes: hashes)
-        var missing: [Int] = []
+        var rows = try state.cachedEmbeddingRows(model: fingerprint, hashes: hashes)
+        let mismatch = StrataError(.failed, "embedding cache holds vectors of different lengths for \(fingerprint); delete the state directory's cache and rerun")
+        if rows.mismatched > 0 { throw mismatch }
+        var missing: [Int] = []   // first row of each hash that is not cached
         var seen = Set<String>()
-        for (i, h) in hashes.enumerated() where cached[h] == nil && seen.insert(h).inserted { missing.append(i) }
-        reporter.info("\(documents.count - missing.count) cached, \(missing.count) to embed with \(spec)")
-        var fresh: [String: [Float]] = [:]
+        for (i, h) in hashes.enumerated() where !rows.found[i] && seen.insert(h).inserted { missing.append(i) }
+        let cachedCount = documents.count - missing.count
+        reporter.info("\(cachedCount) cached, \(missing.count) to embed with \(spec)")
         var tokens = 0
         if !missing.isEmpty {
             guard let embedder = try makeEmbedder(spec, baseURL: baseURL) else { fatalError("unreachable: field specs return above") }
@@ -80,25 +82,28 @@ public enum EmbeddingStage {
             let texts = missing.map { documents[$0].text }
             if let tokenCounter { tokens = texts.reduce(0) { $0 + tokenCounter($1) } }
             let batch = try await embedder.embed(texts) { done, total in reporter.progress("embed", done: done, total: total) }
+            if rows.dimension == 0 {
+                rows.dimension = batch.dimension
+                rows.vectors = [Float](repeating: 0, count: documents.count * batch.dimension)
+            }
+            guard batch.dimension == rows.dimension else { throw mismatch }
+            var slot = [String: Int]()
             var entries: [(hash: String, vector: [Float])] = []
             for (o, i) in missing.enumerated() {
-                let v = Array(batch.row(o))
-                fresh[hashes[i]] = v
-                entries.append((hashes[i], v))
+                slot[hashes[i]] = o
+                entries.append((hashes[i], Array(batch.row(o))))
+            }
+            // Every row of a missing hash (documents with identical text share one) gets the new vector.
+            let d = rows.dimension
+            for (i, h) in hashes.enumerated() where !rows.found[i] {
+                let o = slot[h]!
+                rows.vectors.replaceSubrange((i * d)..<((i + 1) * d), with: batch.row(o))
             }
             if store { try state.storeEmbeddings(model: fingerprint, entries) }
         }
-        let dim = cached.values.first?.count ?? fresh.values.first?.count ?? 0
-        var storage = [Float]()
-        storage.reserveCapacity(documents.count * dim)
-        for h in hashes {
-            guard let v = fresh[h] ?? cached[h], v.count == dim else {
-                throw StrataError(.failed, "embedding cache holds vectors of different lengths for \(fingerprint); delete the state directory's cache and rerun")
-            }
-            storage += v
-        }
+        let dim = rows.dimension, storage = rows.vectors
         let m = try Matrix(rows: documents.count, cols: dim, storage: storage).normalizedRows()
-        return EmbeddingResult(matrix: m, embedded: missing.count, cached: documents.count - missing.count,
+        return EmbeddingResult(matrix: m, embedded: missing.count, cached: cachedCount,
                                tokens: tokens, fingerprint: fingerprint)
     }
 }

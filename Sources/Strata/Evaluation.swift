@@ -143,7 +143,7 @@ public enum Evaluation {
         // Geometry in the fitted space, and cohesion / separation in the embedding space.
         let spec = try EmbedderSpec.parse(topicsDoc.run.embedder.name)
         let free: Bool = { if case .openai = spec { return false }; return true }()
-        let cachedCount = free ? known.count : (try state.cachedEmbeddings(model: previous.model.fingerprint, hashes: known.map(\.contentHash)).count)
+        let cachedCount = free ? known.count : (try state.cachedHashes(model: previous.model.fingerprint, hashes: known.map(\.contentHash)).count)
         if free || cachedCount == known.count {
             reporter.stage("geometry")
             let x = try await EmbeddingStage.embed(known, spec: spec, baseURL: options.embeddingBaseURL, state: state, tokenCounter: nil,

@@ -30,7 +30,7 @@ enum FullRun {
                     reporter: RunReporter, laps: Pipeline.Laps) async throws -> Fit {
         reporter.stage("embed")
         let embedding = try await EmbeddingStage.embed(docs, spec: options.embedder, baseURL: options.embeddingBaseURL,
-                                                       state: state, tokenCounter: PromptTokens.tokenizer.map { t in { t.encode($0).count } },
+                                                       state: state, tokenCounter: PromptTokens.textCount,
                                                        reporter: reporter, store: options.dryRun?.storeEmbeddings ?? true)
         laps.lap("embed")
 

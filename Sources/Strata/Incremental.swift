@@ -36,7 +36,7 @@ enum Incremental {
         // Embed and assign the new and changed documents.
         reporter.stage("embed")
         let embedding = try await EmbeddingStage.embed(fresh.map { docs[$0] }, spec: options.embedder, baseURL: options.embeddingBaseURL,
-                                                       state: state, tokenCounter: PromptTokens.tokenizer.map { t in { t.encode($0).count } },
+                                                       state: state, tokenCounter: PromptTokens.textCount,
                                                        reporter: reporter, store: options.dryRun?.storeEmbeddings ?? true)
         laps.lap("embed")
         reporter.stage("assign")

@@ -38,6 +38,10 @@ enum PromptTokens {
     static let tokenizer: WordPieceTokenizer? = try? WordPieceTokenizer(
         vocabularyURL: MiniLMEncoder.defaultModelDirectory().appendingPathComponent("vocab.txt"))
 
+    /// WordPiece tokens of one text (0 without the vocabulary). The vocabulary loads on first use, so a
+    /// run whose documents are all cached never reads it.
+    static let textCount: @Sendable (String) -> Int = { tokenizer?.encode($0).count ?? 0 }
+
     /// WordPiece tokens of a prompt's messages (role names included, special tokens not).
     static func count(_ messages: [ChatMessage]) -> Int {
         guard let t = tokenizer else { return 0 }

@@ -153,6 +153,29 @@ public final class SQLiteDatabase {
             return row
         }
 
+        /// Advances to the next row without copying it (unlike ``step()``); read its columns with
+        /// ``int(_:)`` and ``withBlob(_:_:)`` before the next call. `false` when done.
+        public func advance() throws -> Bool {
+            let rc = sqlite3_step(stmt)
+            if rc == SQLITE_DONE { return false }
+            guard rc == SQLITE_ROW else { throw db.error(rc, sql) }
+            return true
+        }
+
+        /// Column `column` (0-based) of the current row as an integer (0 for NULL).
+        public func int(_ column: Int) -> Int { Int(sqlite3_column_int64(stmt, Int32(column))) }
+
+        /// Column `column` (0-based) of the current row as text ("" for NULL).
+        public func text(_ column: Int) -> String {
+            sqlite3_column_text(stmt, Int32(column)).map { String(cString: $0) } ?? ""
+        }
+
+        /// Column `column` (0-based) of the current row as bytes, valid only inside `body`.
+        public func withBlob<R>(_ column: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            let count = Int(sqlite3_column_bytes(stmt, Int32(column)))
+            return try body(UnsafeRawBufferPointer(start: sqlite3_column_blob(stmt, Int32(column)), count: count))
+        }
+
         /// Binds `values`, runs the statement to completion and discards rows.
         public func run(_ values: [Value]) throws {
             try bind(values)

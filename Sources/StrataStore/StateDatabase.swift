@@ -38,15 +38,71 @@ public final class StateDatabase {
 
     // MARK: Embedding cache
 
-    /// Cached vectors for the given text hashes under `model`; missing hashes are absent from the
-    /// result. O(hashes) point look-ups.
-    public func cachedEmbeddings(model: String, hashes: [String]) throws -> [String: [Float]] {
-        let stmt = try db.prepare("SELECT dim, vector FROM embedding_cache WHERE model = ? AND text_sha256 = ?")
-        var out: [String: [Float]] = [:]
-        for h in Set(hashes) {
-            try stmt.bind([.text(model), .text(h)])
-            guard let row = try stmt.step(), let dim = row[0].int, let blob = row[1].data, blob.count == dim * 4 else { continue }
-            out[h] = blob.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    /// Cached vectors of `hashes` (one entry per row, duplicates allowed) under `model`, copied straight
+    /// into one row-major buffer in `hashes` order.
+    public struct CachedRows: Sendable {
+        /// Length of the cached vectors (0 when none was found).
+        public var dimension = 0
+        /// `hashes.count` × `dimension` floats; rows whose hash is not cached are zero.
+        public var vectors: [Float] = []
+        /// Whether row i was found.
+        public var found: [Bool] = []
+        /// Hashes whose cached vector has another length than the first one found (left unfound).
+        public var mismatched = 0
+    }
+
+    /// Reads the cached vectors of `hashes` into one buffer (``CachedRows``), copying each blob straight
+    /// into its rows. When the unique hashes are at least a quarter of the model's cached vectors (a
+    /// nightly run over a mostly cached corpus) it scans the model's rows once — ~1.8 µs a row against
+    /// ~7 µs a probe, because a 1.5 kB vector overflows its b-tree leaf; otherwise it probes the unique
+    /// hashes in sorted order, so consecutive probes walk the key forwards (in document order they
+    /// re-read inner pages: 82k cached documents took 2.1 s, sorted probes 0.66 s, the scan 0.2 s).
+    /// O(u log u + min(c, 4u)) for u unique hashes and c cached vectors of `model`.
+    public func cachedEmbeddingRows(model: String, hashes: [String]) throws -> CachedRows {
+        var out = CachedRows()
+        out.found = [Bool](repeating: false, count: hashes.count)
+        guard !hashes.isEmpty else { return out }
+        // Rows grouped by hash: order[groups[g]] are the rows of the g-th distinct hash, in key order.
+        let order = hashes.indices.sorted { hashes[$0] < hashes[$1] }
+        var groups: [Range<Int>] = []
+        var start = 0
+        while start < order.count {
+            var end = start + 1
+            while end < order.count && hashes[order[end]] == hashes[order[start]] { end += 1 }
+            groups.append(start..<end)
+            start = end
+        }
+        func take(_ group: Range<Int>, dim: Int, _ stmt: SQLiteDatabase.Statement, vectorColumn: Int) {
+            if out.dimension == 0 && dim > 0 {
+                out.dimension = dim
+                out.vectors = [Float](repeating: 0, count: hashes.count * dim)
+            }
+            guard dim == out.dimension else { out.mismatched += 1; return }
+            let ok = stmt.withBlob(vectorColumn) { blob -> Bool in
+                guard blob.count == dim * 4, let src = blob.baseAddress else { return false }
+                out.vectors.withUnsafeMutableBytes { dst in
+                    for r in order[group] { (dst.baseAddress! + r * dim * 4).copyMemory(from: src, byteCount: dim * 4) }
+                }
+                return true
+            }
+            guard ok else { out.mismatched += 1; return }
+            for r in order[group] { out.found[r] = true }
+        }
+        if try groups.count * 4 >= cachedEmbeddingCount(model: model) {
+            var groupOf = [String: Int](minimumCapacity: groups.count)
+            for (g, range) in groups.enumerated() { groupOf[hashes[order[range.lowerBound]]] = g }
+            let stmt = try db.prepare("SELECT text_sha256, dim, vector FROM embedding_cache WHERE model = ?")
+            try stmt.bind([.text(model)])
+            while try stmt.advance() {
+                guard let g = groupOf[stmt.text(0)] else { continue }
+                take(groups[g], dim: stmt.int(1), stmt, vectorColumn: 2)
+            }
+        } else {
+            let stmt = try db.prepare("SELECT dim, vector FROM embedding_cache WHERE model = ? AND text_sha256 = ?")
+            for group in groups {
+                try stmt.bind([.text(model), .text(hashes[order[group.lowerBound]])])
+                if try stmt.advance() { take(group, dim: stmt.int(0), stmt, vectorColumn: 1) }
+            }
         }
         return out
     }
@@ -56,28 +112,44 @@ public final class StateDatabase {
     public func cachedHashes(model: String, hashes: [String]) throws -> Set<String> {
         let stmt = try db.prepare("SELECT 1 FROM embedding_cache WHERE model = ? AND text_sha256 = ? LIMIT 1")
         var out = Set<String>()
-        for h in Set(hashes) {
+        for h in Set(hashes).sorted() {  // in key order, as cachedEmbeddingRows explains
             try stmt.bind([.text(model), .text(h)])
             if try stmt.step() != nil { out.insert(h) }
         }
         return out
     }
 
-    /// Stores vectors (little-endian float32 blobs) in one transaction.
+    /// Stores vectors (little-endian float32 blobs) in one transaction, and keeps the model's vector
+    /// count in `meta` (``cachedEmbeddingCount(model:)``) in the same transaction.
     public func storeEmbeddings(model: String, _ entries: [(hash: String, vector: [Float])]) throws {
         guard !entries.isEmpty else { return }
         try db.transaction {
+            let before = try cachedEmbeddingCount(model: model)
+            let exists = try db.prepare("SELECT 1 FROM embedding_cache WHERE model = ? AND text_sha256 = ?")
             let stmt = try db.prepare("INSERT OR REPLACE INTO embedding_cache (model, text_sha256, dim, vector) VALUES (?, ?, ?, ?)")
+            var added = Set<String>()
             for e in entries {
+                try exists.bind([.text(model), .text(e.hash)])
+                if try !exists.advance() { added.insert(e.hash) }
                 let blob = e.vector.withUnsafeBytes { Data($0) }
                 try stmt.run([.text(model), .text(e.hash), .integer(Int64(e.vector.count)), .blob(blob)])
             }
+            try db.query("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                         [.text(Self.countKey(model)), .text(String(before + added.count))])
         }
     }
 
-    /// Number of cached vectors for `model`.
+    static func countKey(_ model: String) -> String { "embedding_count:" + model }
+
+    /// Number of cached vectors for `model`: the count `storeEmbeddings` keeps in `meta`. A state written
+    /// before it kept one is counted once (COUNT(*) reads every leaf of the cache, ~0.1 s per 80k
+    /// vectors) and the count is kept from then on (when the database is writable).
     public func cachedEmbeddingCount(model: String) throws -> Int {
-        try db.query("SELECT COUNT(*) FROM embedding_cache WHERE model = ?", [.text(model)]).first?.first?.int ?? 0
+        if let kept = try db.query("SELECT value FROM meta WHERE key = ?", [.text(Self.countKey(model))]).first?.first?.string,
+           let n = Int(kept) { return n }
+        let n = try db.query("SELECT COUNT(*) FROM embedding_cache WHERE model = ?", [.text(model)]).first?.first?.int ?? 0
+        _ = try? db.query("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", [.text(Self.countKey(model)), .text(String(n))])
+        return n
     }
 
     // MARK: Label cache

@@ -124,10 +124,27 @@ struct StateDatabaseTests {
             try state.storeEmbeddings(model: "m1", [(hash: "h1", vector: [1, 2, 3]), (hash: "h2", vector: [4, 5, 6])])
         }
         let state = try StateDatabase(directory: dir)
-        let got = try state.cachedEmbeddings(model: "m1", hashes: ["h1", "h2", "h3"])
-        #expect(got == ["h1": [1, 2, 3], "h2": [4, 5, 6]])
-        #expect(try state.cachedEmbeddings(model: "other", hashes: ["h1"]).isEmpty)
+        // Rows in the order asked, a repeated hash filled twice, an unknown one left zero.
+        let got = try state.cachedEmbeddingRows(model: "m1", hashes: ["h2", "h3", "h1", "h2"])
+        #expect(got.dimension == 3 && got.mismatched == 0)
+        #expect(got.found == [true, false, true, true])
+        #expect(got.vectors == [4, 5, 6, 0, 0, 0, 1, 2, 3, 4, 5, 6])
+        let other = try state.cachedEmbeddingRows(model: "other", hashes: ["h1"])
+        #expect(other.found == [false] && other.dimension == 0)
+        #expect(try state.cachedHashes(model: "m1", hashes: ["h3", "h1", "h1"]) == ["h1"])
         #expect(try state.cachedEmbeddingCount(model: "m1") == 2)
+        // A vector of another length under the same model is reported, not mixed in.
+        try state.storeEmbeddings(model: "m1", [(hash: "h4", vector: [7, 8])])
+        let mixed = try state.cachedEmbeddingRows(model: "m1", hashes: ["h1", "h4"])
+        #expect(mixed.mismatched == 1 && mixed.found == [true, false])
+        // Few hashes against many cached vectors go through index probes instead of a scan: same answer.
+        try state.storeEmbeddings(model: "m1", (10..<40).map { (hash: "p\($0)", vector: [Float($0), 0, 1]) })
+        #expect(try state.cachedEmbeddingCount(model: "m1") == 33)
+        let probed = try state.cachedEmbeddingRows(model: "m1", hashes: ["p12", "nope", "h2", "p12"])
+        #expect(probed.found == [true, false, true, true])
+        #expect(probed.vectors == [12, 0, 1, 0, 0, 0, 4, 5, 6, 12, 0, 1])
+        try state.storeEmbeddings(model: "m1", [(hash: "p10", vector: [0, 0, 1])])  // replaced, not added
+        #expect(try state.cachedEmbeddingCount(model: "m1") == 33)
     }
 
     @Test("a failed transaction leaves the database as it was")
