@@ -76,7 +76,7 @@ public enum Evaluation {
     /// O(n·d) for geometry and fidelity (one SGEMM each), O(n·terms) for NPMI.
     public static func run(_ options: RunOptions, truth: String?, reporter: RunReporter = SilentReporter()) async throws -> EvaluationReport {
         let docs = try await DocumentStore.read(options.source, options: options.read).documents
-        let state = try StateDatabase(directory: options.stateDirectory)
+        let state = try CommittedState.open(options.stateDirectory)
         guard let previous = try PreviousRun.load(state) else {
             throw StrataError(.usage, "no topics in \(options.stateDirectory): run `strata run SOURCE` first (or pass --state DIR)")
         }

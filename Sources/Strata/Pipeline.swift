@@ -37,6 +37,29 @@ struct PreviousRun {
     }
 }
 
+/// The state a run left behind, for the commands that only read it (topics, search, eval, report).
+public enum CommittedState {
+    /// Opens `directory`'s state database; a usage error — not a new, empty state — when no run has
+    /// written there (a mistyped `--state` used to create the directory and then report "no topics").
+    public static func open(_ directory: String) throws -> StateDatabase {
+        let path = (directory as NSString).appendingPathComponent("state.db")
+        guard FileManager.default.fileExists(atPath: path) else { throw noTopics(directory) }
+        return try StateDatabase(directory: directory)
+    }
+
+    static func noTopics(_ directory: String) -> StrataError {
+        StrataError(.usage, "no topics in \(directory): run `strata run SOURCE` first (or pass --state DIR)")
+    }
+
+    /// The topics document the last run committed with its assignments, and its exact bytes. topics.json
+    /// beside it is a copy for people (it can be edited, or lag one run behind after a crash — the next run
+    /// repairs it); readers take this one so topics and document assignments always agree.
+    public static func topics(_ directory: String) throws -> (document: TopicsDocument, data: Data) {
+        guard let data = try open(directory).current(PreviousRun.documentKey) else { throw noTopics(directory) }
+        return (try JSONDecoder().decode(TopicsDocument.self, from: data), data)
+    }
+}
+
 /// Everything a run has decided, ready to be written.
 struct RunOutcome {
     var topics: [Topic]

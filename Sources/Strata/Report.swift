@@ -17,7 +17,7 @@ public enum Report {
 
     /// Renders the state's current topics to `out`. O(n·d·2) for the projection.
     public static func write(stateDirectory: String, to out: String) throws -> Summary {
-        let state = try StateDatabase(directory: stateDirectory)
+        let state = try CommittedState.open(stateDirectory)
         guard let previous = try PreviousRun.load(state) else {
             throw StrataError(.usage, "no topics in \(stateDirectory): run `strata run SOURCE` first (or pass --state DIR)")
         }

@@ -26,13 +26,10 @@ public final class SearchIndex: @unchecked Sendable {
     let embedder: any Embedder
     let snippetByID: [String: String]
 
-    /// Loads topics.json and the document vectors of the last run from `stateDirectory`.
+    /// Loads the last run's topics and document vectors from `stateDirectory`'s state database (the
+    /// committed copy of topics.json, ``CommittedState/topics(_:)``).
     public init(stateDirectory: String, embeddingBaseURL: URL = URL(string: "https://api.openai.com/v1")!) throws {
-        let path = (stateDirectory as NSString).appendingPathComponent("topics.json")
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw StrataError(.failed, "no topics.json in \(stateDirectory): run `strata run SOURCE` first (or pass --state DIR)")
-        }
-        document = try TopicsDocument.load(path)
+        document = try CommittedState.topics(stateDirectory).document
         let spec = try EmbedderSpec.parse(document.run.embedder.name)
         guard let e = try EmbeddingStage.makeEmbedder(spec, baseURL: embeddingBaseURL) else {
             throw StrataError(.failed, "the last run used \(document.run.embedder.name): search needs a text embedder for the query")

@@ -99,27 +99,24 @@ struct TopicsCommand: AsyncParsableCommand {
         commandName: "topics",
         abstract: "Show the current topics: a table, --json (the topics.json document) or --tree.")
 
-    @Option(help: "State directory holding topics.json.")
+    @Option(help: "State directory of the run.")
     var state = ".strata"
 
-    @Flag(help: "Print topics.json.")
+    @Flag(help: "Print the topics document (topics.json as the last run committed it).")
     var json = false
 
     @Flag(help: "Print the hierarchy as a tree.")
     var tree = false
 
     func run() async throws {
-        let path = (state as NSString).appendingPathComponent("topics.json")
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw fail(StrataError(.failed, "no topics.json in \(state): run `strata run SOURCE` first (or pass --state DIR)"))
-        }
+        let committed: (document: TopicsDocument, data: Data)
+        do { committed = try CommittedState.topics(state) } catch { throw fail(error) }
         if json {
-            FileHandle.standardOutput.write(try Data(contentsOf: URL(fileURLWithPath: path)))
+            FileHandle.standardOutput.write(committed.data)
             print()
             return
         }
-        let doc = try TopicsDocument.load(path)
-        print(tree ? TopicTable.tree(doc) : TopicTable.render(doc))
+        print(tree ? TopicTable.tree(committed.document) : TopicTable.render(committed.document))
     }
 }
 

@@ -54,6 +54,33 @@ struct EvalReportTests {
         ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
+    @Test("topics, search and report read the topics the state committed: an edited topics.json changes nothing, and a mistyped --state is an error that creates nothing")
+    func readersUseCommittedState() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let (dir, input) = try Self.corpus(400)
+        #expect(try runProcess(bin, ["run", input, "--k", "5", "--quiet"]).status == 0)
+        let state = dir + "/.strata", file = state + "/topics.json"
+        let committed = try String(contentsOfFile: file, encoding: .utf8)
+        let doc = try JSONSerialization.jsonObject(with: Data(committed.utf8)) as! [String: Any]
+        let label = ((doc["topics"] as! [[String: Any]])[0])["label"] as! String
+        try "{\"topics\": []}".write(toFile: file, atomically: true, encoding: .utf8)   // a hand edit
+        let shown = try runProcess(bin, ["topics", "--state", state, "--json"])
+        #expect(shown.status == 0 && shown.stdout.trimmingCharacters(in: .newlines) == committed.trimmingCharacters(in: .newlines))
+        let found = try runProcess(bin, ["search", "a kind of animal", "--state", state, "--topic", label, "-k", "3", "--json"])
+        #expect(found.status == 0, "search: \(found.stderr)")
+        let hits = (try? JSONSerialization.jsonObject(with: Data(found.stdout.utf8))) as? [[String: Any]] ?? []
+        #expect(hits.count == 3)
+        #expect(try runProcess(bin, ["report", "--state", state, "--out", dir + "/r.html"]).status == 0)
+        // A mistyped state directory: usage error (exit 2), and no empty state left behind.
+        let typo = dir + "/.stata"
+        for args in [["topics", "--state", typo], ["search", "x", "--state", typo], ["report", "--state", typo, "--out", dir + "/t.html"],
+                     ["eval", input, "--state", typo]] {
+            let r = try runProcess(bin, args)
+            #expect(r.status == 2 && r.stderr.contains("no topics in"), "\(args[0]): \(r.status) \(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: typo))
+    }
+
     @Test("strata report renders in headless Chromium: no console errors, one point per sampled document, one bar per topic")
     func reportInChromium() throws {
         guard let bin = require(strataBinary, "the release strata binary"),
