@@ -39,8 +39,8 @@ public enum ChooseK {
     /// candidate is fitted on S and scored by the exact silhouette of S's clustering — for cosine
     /// k-means from the cluster sums (``ClusterMetrics/cosineSilhouette(_:labels:workers:)``, O(s·k·d)),
     /// otherwise from one s×s distance matrix computed once (SGEMM) and shared by all candidates
-    /// (s = 5,000: 100 MB). The caller refits the chosen k on all rows. Before, each candidate was fitted on all n rows and its
-    /// silhouette recomputed from scratch — 12 candidates took 38 s on 82k documents.
+    /// (s = 5,000: 100 MB). The caller refits the chosen k on all rows. Before, each candidate was fitted
+    /// on all n rows and its silhouette recomputed from scratch — 12 candidates took 38 s on 82k documents.
     /// `Point.inertia` and `simplifiedSilhouette` are measured on S too; `Result.model` is S's fit.
     /// Every candidate starts from a prefix of one k-means++ seeding of S and runs single-threaded,
     /// candidates in parallel, so the scan's result does not depend on the number of cores.
@@ -62,6 +62,8 @@ public enum ChooseK {
         // k centres. k-means++ is sequential, so a prefix is itself a k-means++ seeding (with the trial
         // count of the largest k). Seeding each candidate separately cost as much as all their Lloyd
         // iterations (fortunes: 0.25 s of 0.5 s).
+        // (Fewer distinct rows than the largest k: each candidate seeds itself, as before, and the ones
+        // that cannot be fitted report it.)
         let seeding: Matrix? = {
             guard case .kMeansPlusPlus = base.initialization else { return nil }
             return try? KMeans.kMeansPlusPlus(sample, k: ks.last!, seed: base.seed).centroids
@@ -82,7 +84,9 @@ public enum ChooseK {
                 opts.parallelism = .serial
                 if let seeding { opts.initialization = .centroids(seeding.gathering(rows: Array(0..<ks[index]))) }
                 out.value[index] = Swift.Result {
-                    let model = try KMeans.fitAuto(sample, options: opts)
+                    // Lloyd, whatever the sample size: everything in here must stay `.serial` (mini-batch
+                    // k-means would set OpenBLAS's thread count, whose lock this scan holds).
+                    let model = try KMeans.fit(sample, options: opts)
                     let score = Set(model.labels).count < 2 ? -1
                         : try distances?.silhouette(labels: model.labels, k: model.k, workers: 1)
                             ?? ClusterMetrics.cosineSilhouette(sample, labels: model.labels, workers: 1)
