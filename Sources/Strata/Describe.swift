@@ -62,18 +62,11 @@ enum Describe {
         var members = [[Int]](repeating: [], count: k)
         for (i, l) in labels.enumerated() { members[l].append(i) }
         var reps: [[Int]] = []
-        let pool = 25
         for t in 0..<k {
-            // MMR only looks at the `pool` members closest to the centroid: pass just those (in that order,
-            // ties by document order, as select would sort them) instead of every member's vector.
             let m = members[t]
-            let closest = Array(m.indices.sorted { scores[m[$0]] > scores[m[$1]] || (scores[m[$0]] == scores[m[$1]] && $0 < $1) }
-                .prefix(max(pool, representativeCount)))
-            var vectors = [Float](); vectors.reserveCapacity(closest.count * d)
-            for r in closest { vectors += x.row(m[r]) }
-            let picked = Representatives.select(similarities: closest.map { scores[m[$0]] }, vectors: vectors, dimension: d,
-                                                count: representativeCount, pool: pool)
-            reps.append(picked.map { m[closest[$0]] })
+            let picked = Representatives.select(similarities: m.map { scores[$0] }, vector: { x.row(m[$0]) },
+                                                count: representativeCount)
+            reps.append(picked.map { m[$0] })
         }
         // Contrast: the three nearest other topics by centroid cosine.
         var sketches: [TopicSketch] = []

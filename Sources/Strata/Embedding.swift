@@ -70,9 +70,9 @@ public enum EmbeddingStage {
         var rows = try state.cachedEmbeddingRows(model: fingerprint, hashes: hashes)
         let mismatch = StrataError(.failed, "embedding cache holds vectors of different lengths for \(fingerprint); delete the state directory's cache and rerun")
         if rows.mismatched > 0 { throw mismatch }
-        var missing: [Int] = []   // first row of each hash that is not cached
-        var seen = Set<String>()
-        for (i, h) in hashes.enumerated() where !rows.found[i] && seen.insert(h).inserted { missing.append(i) }
+        var missing: [Int] = []            // first row of each hash that is not cached
+        var slot: [String: Int] = [:]      // hash → its position in `missing` (and in the embedded batch)
+        for (i, h) in hashes.enumerated() where !rows.found[i] && slot[h] == nil { slot[h] = missing.count; missing.append(i) }
         let cachedCount = documents.count - missing.count
         reporter.info("\(cachedCount) cached, \(missing.count) to embed with \(spec)")
         var tokens = 0
@@ -87,12 +87,7 @@ public enum EmbeddingStage {
                 rows.vectors = [Float](repeating: 0, count: documents.count * batch.dimension)
             }
             guard batch.dimension == rows.dimension else { throw mismatch }
-            var slot = [String: Int]()
-            var entries: [(hash: String, vector: [Float])] = []
-            for (o, i) in missing.enumerated() {
-                slot[hashes[i]] = o
-                entries.append((hashes[i], Array(batch.row(o))))
-            }
+            let entries = missing.enumerated().map { (o, i) in (hash: hashes[i], vector: Array(batch.row(o))) }
             // Every row of a missing hash (documents with identical text share one) gets the new vector.
             let d = rows.dimension
             for (i, h) in hashes.enumerated() where !rows.found[i] {

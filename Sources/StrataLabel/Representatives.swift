@@ -11,6 +11,15 @@ public enum Representatives {
     /// Complexity O(pool · count · dimension).
     public static func select(similarities: [Float], vectors: [Float], dimension: Int, count: Int,
                               lambda: Float = 0.7, pool: Int = 25) -> [Int] {
+        select(similarities: similarities, vector: { vectors[($0 * dimension)..<(($0 + 1) * dimension)] },
+               count: count, lambda: lambda, pool: pool)
+    }
+
+    /// The same, reading member i's unit-norm vector through `vector(i)` — called only for the `pool`
+    /// closest members, so a caller need not gather every member's vector.
+    /// Complexity O(n log n + pool · count · dimension).
+    public static func select(similarities: [Float], vector: (Int) -> ArraySlice<Float>, count: Int,
+                              lambda: Float = 0.7, pool: Int = 25) -> [Int] {
         let n = similarities.count
         guard n > 0, count > 0 else { return [] }
         let candidates = Array((0..<n).sorted { similarities[$0] > similarities[$1] || (similarities[$0] == similarities[$1] && $0 < $1) }
@@ -21,9 +30,11 @@ public enum Representatives {
             var best = 0, bestScore = -Float.infinity
             for (r, i) in remaining.enumerated() {
                 var redundancy: Float = -1
+                let a = vector(i)
                 for j in chosen {
+                    let b = vector(j)
                     var dot: Float = 0
-                    for k in 0..<dimension { dot += vectors[i * dimension + k] * vectors[j * dimension + k] }
+                    for (u, v) in zip(a, b) { dot += u * v }
                     redundancy = max(redundancy, dot)
                 }
                 let score = chosen.isEmpty ? similarities[i] : lambda * similarities[i] - (1 - lambda) * redundancy
