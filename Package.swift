@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "strata",
             dependencies: [
-                "Strata", "StrataLinalg", "StrataStore", "StrataMCP",
+                "Strata", "StrataLinalg", "StrataStore", "StrataLabel", "StrataMCP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

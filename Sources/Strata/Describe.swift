@@ -57,8 +57,11 @@ enum Describe {
         for t in 0..<k where counts[t] > 0 { cohesion[t] /= Double(counts[t]) }
         let minDF = documents.count >= 1000 ? 3 : 2
         let terms = ClassTFIDF.TermIndex(texts: documents.map(\.text))
-        let keywords = ClassTFIDF.keywords(index: terms, labels: labels, classCount: k,
-                                           count: keywordCount, minDocumentFrequency: minDF).map { $0.map(\.term) }
+        // Sketches carry twice the published keywords: label verification builds longer description
+        // candidates from them (the ranking is prefix-stable, so the first `keywordCount` are the same).
+        let extended = ClassTFIDF.keywords(index: terms, labels: labels, classCount: k,
+                                           count: 2 * keywordCount, minDocumentFrequency: minDF).map { $0.map(\.term) }
+        let keywords = extended.map { Array($0.prefix(keywordCount)) }
         var members = [[Int]](repeating: [], count: k)
         for (i, l) in labels.enumerated() { members[l].append(i) }
         var reps: [[Int]] = []
@@ -83,7 +86,7 @@ enum Describe {
             }
             sims.sort { $0.1 > $1.1 }
             let contrast = sims.prefix(3).map { keywords[$0.0].prefix(4).joined(separator: ", ") }.filter { !$0.isEmpty }
-            sketches.append(TopicSketch(index: t, keywords: keywords[t],
+            sketches.append(TopicSketch(index: t, keywords: extended[t],
                                         representatives: reps[t].map { truncate(documents[$0].text, words: representativeWords) },
                                         contrast: contrast, size: members[t].count))
         }

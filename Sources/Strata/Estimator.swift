@@ -106,6 +106,7 @@ public enum Estimator {
             // The prompts themselves: exact when the embeddings cost nothing (MiniLM, field:, or all
             // cached) — then the run's deterministic fit is replayed with the labeler in dry-run mode.
             var localTokens = 0
+            var serverTokens: Int?
             let free: Bool = { if case .openai = options.embedder { return toEmbed == 0 }; return true }()
             if free && !quick {
                 let sink = PromptSink(storeEmbeddings: storeEmbeddings)
@@ -123,7 +124,12 @@ public enum Estimator {
                                               reporter: reporter, laps: laps)
                 }
                 promptCount = sink.prompts.count
-                localTokens = sink.prompts.reduce(0) { $0 + PromptTokens.count($1) }
+                if let server = await ServerTokenizer.probe(baseURL: options.llmBaseURL, model: model) {
+                    serverTokens = try await countWithServer(sink.prompts, server)
+                    notes.append("prompt tokens counted by the LLM server's own tokenizer (\(server.dialect.rawValue))")
+                } else {
+                    localTokens = sink.prompts.reduce(0) { $0 + PromptTokens.count($1) }
+                }
                 exact = true
                 notes.append("parent prompts use keyword labels in place of the LLM's topic labels (unknown before the run)")
             } else {
@@ -147,7 +153,9 @@ public enum Estimator {
             // Calibration from this model's recent runs: server tokens per WordPiece token, requests per
             // prompt, tokens resent by retries, reply tokens per request.
             if let u = try state.llmUsage(model: model), u.localTokens > 0, u.prompts > 0, u.calls > 0, u.firstPromptTokens > 0 {
-                let ratio = Double(u.firstPromptTokens) / Double(u.localTokens)
+                // Server-counted prompts need no tokenizer ratio.
+                let ratio = serverTokens.map { _ in 1.0 } ?? Double(u.firstPromptTokens) / Double(u.localTokens)
+                if let serverTokens { localTokens = serverTokens }
                 let resend = Double(u.promptTokens) / Double(u.firstPromptTokens)
                 firstInput = Int((Double(localTokens) * ratio).rounded())
                 input = Int((Double(firstInput) * resend).rounded())
@@ -157,11 +165,13 @@ public enum Estimator {
                     + String(format: "%.2f requests per prompt, %.1f reply tokens per request", Double(u.calls) / Double(u.prompts),
                              Double(u.completionTokens) / Double(u.calls))
             } else {
-                firstInput = localTokens
-                input = localTokens
+                let cap = Labeling.mode(options, model: model) == .completion ? LLMLabeler.completionMaxTokens : LLMLabeler.defaultMaxTokens
+                firstInput = serverTokens ?? localTokens
+                input = firstInput
                 calls = promptCount
-                output = calls * LLMLabeler.defaultMaxTokens
-                calibration = "none yet (no earlier run with \(model)): WordPiece tokens, one request per prompt, the reply cap (\(LLMLabeler.defaultMaxTokens)) per request"
+                output = calls * cap
+                calibration = "none yet (no earlier run with \(model)): \(serverTokens == nil ? "WordPiece" : "server-counted") tokens, "
+                    + "one request per prompt, the reply cap (\(cap)) per request"
             }
             llmCost = prices.cost(model: model, input: input, output: output)
             if llmCost == nil && options.llmBaseURL.host.map({ ["127.0.0.1", "localhost", "::1"].contains($0) }) == true {
@@ -173,5 +183,15 @@ public enum Estimator {
                         embeddingCost: embeddingCost, kAssumed: k, llmCalls: calls, llmInputTokens: input,
                         llmOutputTokens: output, llmFirstAttemptInputTokens: firstInput, llmPrompts: promptCount,
                         exactPrompts: exact, calibration: calibration, llmCost: llmCost, notes: notes)
+    }
+
+    /// Prompt tokens of `prompts` as the server counts them: a completion prompt's text, or the sum
+    /// of a chat prompt's message contents (the chat template's few tokens per message are not seen).
+    static func countWithServer(_ prompts: [[ChatMessage]], _ server: ServerTokenizer) async throws -> Int {
+        var total = 0
+        for p in prompts {
+            for m in p { total += try await server.count(m.content) }
+        }
+        return total
     }
 }

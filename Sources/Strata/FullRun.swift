@@ -170,16 +170,19 @@ enum FullRun {
         if toLabel.count < k { reporter.info("\(k - toLabel.count) topics keep their label; \(toLabel.count) to label") }
         drift.relabelled = relabelledMatched.sorted()
         var spend = LabelingResult(labels: [])
+        let kept = Set((0..<k).filter { !toLabel.contains($0) })
+        var context = VerificationContext(centroids: description.centroids, documents: VerificationContext.sample(x, row: cluster))
+        for c in kept { context.fixed[c] = labels[c] }
         if !toLabel.isEmpty {
-            let labeling = try await Labeling.run(toLabel.map { description.sketches[$0] }, spec: options.labeler, options: options,
-                                                  state: state, reporter: reporter)
+            let labeling = try await Labeling.run(toLabel.map { description.sketches[$0] }, rows: toLabel, context: context,
+                                                  spec: options.labeler, options: options, state: state, reporter: reporter)
             for (i, c) in toLabel.enumerated() { labels[c] = labeling.labels[i] }
             spend = labeling
         }
-        let kept = Set((0..<k).filter { !toLabel.contains($0) })
         let before = labels
         disambiguate(&labels, sketches: description.sketches)
         for c in kept { labels[c] = before[c] }
+        let confidence = try await Labeling.confidence(labels.map(\.label), centroids: description.centroids, options: options)
         laps.lap("label")
 
         reporter.stage("hierarchy")
@@ -188,6 +191,7 @@ enum FullRun {
                                                   state: state, reporter: reporter)
         spend.addSpend(LabelingResult(labels: [], calls: hierarchy.calls, promptTokens: hierarchy.promptTokens,
                                       completionTokens: hierarchy.completionTokens, usage: hierarchy.usage))
+        spend.warnings += hierarchy.warnings
         laps.lap("hierarchy")
 
         let quality = try Pipeline.qualityFigures(y, labels: cluster, model: model, seed: options.seed)
@@ -203,14 +207,14 @@ enum FullRun {
                                 share: Double(members[c].count) / Double(docs.count),
                                 representativeIDs: description.representatives[c].map { docs[$0].id },
                                 parentID: hierarchy.parentOfTopic[c], cohesion: description.cohesion[c],
-                                labelSource: labels[c].source,
+                                labelSource: labels[c].source, labelConfidence: confidence?[c],
                                 firstRun: previousOfCluster[c].flatMap { previousTopics[$0]?.firstRun } ?? runID,
                                 documentIDs: members[c]))
         }
         topics.sort { $0.id < $1.id }
         let parents = hierarchy.parents.map { p in
             ParentTopic(id: p.id, label: p.label, description: p.description, children: p.children.map { idOfCluster[$0] }.sorted(),
-                        labelSource: p.labelSource)
+                        labelSource: p.labelSource, labelConfidence: p.labelConfidence)
         }
         var sources: [String: Int] = [:]
         for t in topics { sources[t.labelSource.rawValue, default: 0] += 1 }

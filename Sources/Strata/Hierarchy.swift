@@ -1,4 +1,5 @@
 import Foundation
+import StrataEmbed
 import StrataLabel
 import StrataLinalg
 import StrataStore
@@ -10,6 +11,7 @@ struct HierarchyResult {
     var parentOfTopic: [Int?]
     var calls = 0, promptTokens = 0, completionTokens = 0
     var notes: [String] = []
+    var warnings: [String] = []
     var usage: StateDatabase.LLMUsage?
 }
 
@@ -39,21 +41,54 @@ enum Hierarchy {
         }
         var named = sketches.map(KeywordLabeler.label)
         if case .openai(let m) = spec {
-            let prompts = (0..<p).map { j in LabelPrompt.parent(childLabels: children[j].map { labels[$0].label }) }
-            let groundings: [String?] = (0..<p).map { j in (children[j].map { labels[$0].label } + keywords[j]).joined(separator: " ") }
-            let r = try await Labeling.label(prompts: prompts, fallbacks: named, groundings: groundings, model: m, options: options, state: state,
-                                             reporter: reporter, what: "parent")
+            let requests = (0..<p).map { j in
+                let childLabels = children[j].map { labels[$0].label }
+                return LLMLabeler.Request(messages: LabelPrompt.parent(childLabels: childLabels),
+                                          completion: CompletionPrompt.parent(childLabels: childLabels, keywords: keywords[j]),
+                                          fallback: named[j], grounding: (childLabels + keywords[j]).joined(separator: " "))
+            }
+            let r = try await Labeling.label(requests, model: m, options: options, state: state, reporter: reporter, what: "parent")
             named = r.labels
             result.calls = r.calls; result.promptTokens = r.promptTokens; result.completionTokens = r.completionTokens
             result.notes = r.notes
+            result.warnings = r.warnings
             result.usage = r.usage
         }
-        disambiguate(&named, sketches: sketches)
+        var confidence = [Double?](repeating: nil, count: p)
+        if options.dryRun == nil, let embedder = try EmbeddingStage.makeEmbedder(options.embedder, baseURL: options.embeddingBaseURL) {
+            let centroids = parentCentroids(description.centroids, children: children, sizes: description.sketches.map(\.size))
+            // A parent's name must not repeat one of its children's (the tree would read "X > X").
+            let verified = try await LabelVerification.verify(named, sketches: sketches, rows: Array(0..<p),
+                                                              context: VerificationContext(centroids: centroids), embedder: embedder,
+                                                              what: "parent", avoid: children.map { $0.map { labels[$0].label.lowercased() } },
+                                                              extra: children.map { c in
+                                                                  LabelRules.childPairs(c.sorted { description.sketches[$0].size > description.sketches[$1].size }
+                                                                      .map { labels[$0].label })
+                                                              })
+            named = verified.labels
+            confidence = verified.confidence.map(Optional.init)
+            result.notes += verified.notes
+            result.warnings += verified.warnings
+        } else {
+            disambiguate(&named, sketches: sketches)
+        }
         result.parents = (0..<p).map { j in
             ParentTopic(id: j, label: named[j].label, description: named[j].description, children: children[j],
-                        labelSource: named[j].source)
+                        labelSource: named[j].source, labelConfidence: confidence[j])
         }
         result.parentOfTopic = parentOf.map { Optional($0) }
         return result
+    }
+
+    /// Unit centroid of each parent: the size-weighted mean of its children's unit centroids.
+    static func parentCentroids(_ topics: Matrix, children: [[Int]], sizes: [Int]) -> Matrix {
+        var out = Matrix(rows: children.count, cols: topics.cols)
+        for (j, list) in children.enumerated() {
+            for c in list {
+                let w = Float(max(1, sizes[c]))
+                for (col, v) in topics.row(c).enumerated() { out[j, col] += w * v }
+            }
+        }
+        return out.normalizedRows()
     }
 }

@@ -147,7 +147,13 @@ enum Incremental {
             }
             laps.lap("describe")
             reporter.stage("label \(redo.count) changed topic(s) (\(options.labeler))")
-            let labeling = try await Labeling.run(sketches, spec: options.labeler, options: options, state: state, reporter: reporter)
+            var context = VerificationContext(centroids: embeddingCentroids)
+            let redoSet = Set(redo)
+            for t in topics where !redoSet.contains(t.id) {
+                if let r = rowOfID[t.id] { context.fixed[r] = TopicLabel(label: t.label, description: t.description, source: t.labelSource) }
+            }
+            let labeling = try await Labeling.run(sketches, rows: redo.map { rowOfID[$0]! }, context: context, spec: options.labeler,
+                                                  options: options, state: state, reporter: reporter)
             spend = labeling
             // Keep labels unique across all topics; only the relabelled ones may change.
             var all = topics.map { TopicLabel(label: $0.label, description: $0.description, source: $0.labelSource) }
@@ -162,6 +168,9 @@ enum Incremental {
             let redone = Set(redo.map { dense[$0]! })
             for n in all.indices where redone.contains(n) {
                 topics[n].label = all[n].label; topics[n].description = all[n].description; topics[n].labelSource = all[n].source
+            }
+            if let confidence = labeling.confidence {
+                for (i, id) in redo.enumerated() { topics[dense[id]!].labelConfidence = confidence[i] }
             }
             laps.lap("label")
         }

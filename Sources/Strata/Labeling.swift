@@ -3,6 +3,7 @@ import Foundation
 import StrataEmbed
 import StrataHTTP
 import StrataLabel
+import StrataLinalg
 import StrataStore
 
 /// Labels for a set of sketches, with the spend and what happened.
@@ -15,6 +16,10 @@ struct LabelingResult {
     var warnings: [String] = []
     /// What the LLM was asked and answered (nil for the keyword labeler).
     var usage: StateDatabase.LLMUsage?
+    /// How the LLM was asked (nil for the keyword labeler).
+    var mode: LabelMode?
+    /// Each label's verification margin (nil when labels were not verified).
+    var confidence: [Double]?
 
     /// Adds another result's spend (labels are not touched).
     mutating func addSpend(_ other: LabelingResult) {
@@ -64,33 +69,46 @@ enum Labeling {
         return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Labels prompts through the cache: cached replies are reused, the rest go to the LLM
-    /// concurrently, and valid new replies are cached. Falls back to `fallbacks` per prompt.
-    static func label(prompts: [[ChatMessage]], fallbacks: [TopicLabel], groundings: [String?], model: String, options: RunOptions,
+    /// The mode the run asks in: `--llm-mode`, or the automatic choice for the model and server.
+    static func mode(_ options: RunOptions, model: String) -> LabelMode {
+        options.llmMode ?? LabelMode.automatic(model: model, host: options.llmBaseURL.host)
+    }
+
+    /// The prompt sent (and cached) for a request in `mode`, as role/content pairs: the chat
+    /// messages, or the completion text under the role "completion".
+    static func prompt(_ r: LLMLabeler.Request, mode: LabelMode) -> [ChatMessage] {
+        if mode == .completion, let text = r.completion { return [ChatMessage(role: "completion", content: text)] }
+        return r.messages
+    }
+
+    /// Labels requests through the cache: cached replies are reused, the rest go to the LLM
+    /// concurrently, and valid new replies are cached (under the prompt of the mode that answered).
+    static func label(_ requests: [LLMLabeler.Request], model: String, options: RunOptions,
                       state: StateDatabase, reporter: RunReporter, what: String) async throws -> LabelingResult {
-        var result = LabelingResult(labels: fallbacks)
+        var result = LabelingResult(labels: requests.map(\.fallback))
+        let mode = mode(options, model: model)
+        result.mode = mode
         var pending: [Int] = []
-        var hashes: [String] = []
-        for (i, p) in prompts.enumerated() {
-            let h = promptHash(model: model, messages: p)
-            hashes.append(h)
-            if let reply = try state.cachedLabel(model: model, promptHash: h), let o = LLMLabeler.Outcome.cached(reply, fallback: fallbacks[i]) {
+        for (i, r) in requests.enumerated() {
+            let h = promptHash(model: model, messages: prompt(r, mode: mode))
+            if let reply = try state.cachedLabel(model: model, promptHash: h), let o = LLMLabeler.Outcome.cached(reply, fallback: r.fallback) {
                 result.labels[i] = o.label
             } else {
                 pending.append(i)
             }
         }
         if let sink = options.dryRun {
-            sink.add(pending.map { prompts[$0] })
+            sink.add(pending.map { prompt(requests[$0], mode: mode) })
             return result
         }
-        reporter.info("\(prompts.count - pending.count) \(what) label(s) from cache, \(pending.count) to ask \(model)")
+        reporter.info("\(requests.count - pending.count) \(what) label(s) from cache, \(pending.count) to ask \(model) (\(mode.rawValue))")
         var outcomes: [LLMLabeler.Outcome] = []
         if !pending.isEmpty {
             var labeler = LLMLabeler(model: model, client: client(options))
             labeler.concurrency = options.llmConcurrency
             labeler.seed = Int(truncatingIfNeeded: options.seed)
-            outcomes = await labeler.label(pending.map { (prompts[$0], fallbacks[$0], groundings[$0]) }) { done, total in
+            labeler.mode = mode
+            outcomes = await labeler.label(pending.map { requests[$0] }) { done, total in
                 reporter.progress("label", done: done, total: total)
             }
         }
@@ -104,35 +122,64 @@ enum Labeling {
             if o.firstPromptTokens > 0 {
                 usage.answeredPrompts += 1
                 usage.firstPromptTokens += o.firstPromptTokens
-                usage.localTokens += PromptTokens.count(prompts[i])
+                usage.localTokens += PromptTokens.count(prompt(requests[i], mode: o.mode))
             }
+            if o.mode != mode { result.mode = o.mode }
             result.notes += o.notes.map { "\(what) \(i): \($0)" }
-            if let reply = o.cacheableReply { try state.storeLabel(model: model, promptHash: hashes[i], reply: reply) }
+            if let reply = o.cacheableReply {
+                try state.storeLabel(model: model, promptHash: promptHash(model: model, messages: prompt(requests[i], mode: o.mode)), reply: reply)
+            }
         }
         usage.calls = result.calls; usage.promptTokens = result.promptTokens; usage.completionTokens = result.completionTokens
         if !pending.isEmpty { result.usage = usage }
         let fellBack = result.labels.filter { $0.source == .keywords }.count
-        if fellBack > 0 {
-            let msg = "\(fellBack) of \(prompts.count) \(what) label(s) fell back to keywords (see run.labeler.notes)"
+        let failed = outcomes.filter { $0.notes.contains { $0.hasPrefix("LLM request failed") } }.count
+        if failed > 0 {
+            let msg = "\(failed) of \(requests.count) \(what) label request(s) failed; their labels fell back to keywords (see run.labeler.notes)"
             result.warnings.append(msg)
             reporter.warning(msg)
+        } else if fellBack > 0 {
+            result.notes.append("\(fellBack) of \(requests.count) \(what) label(s): the LLM gave nothing usable; keyphrases compete alone")
         }
         return result
     }
 
-    static func run(_ sketches: [TopicSketch], spec: LabelerSpec, options: RunOptions, state: StateDatabase,
-                    reporter: RunReporter) async throws -> LabelingResult {
+    /// Labels topics (`rows[i]` is sketch i's centroid row in `context`), then verifies the labels
+    /// against the centroids when the run's embedder can embed text (not `field:`, not a dry run).
+    static func run(_ sketches: [TopicSketch], rows: [Int], context: VerificationContext?, spec: LabelerSpec, options: RunOptions,
+                    state: StateDatabase, reporter: RunReporter) async throws -> LabelingResult {
         let fallbacks = sketches.map(KeywordLabeler.label)
         var result: LabelingResult
         switch spec {
         case .keywords:
             result = LabelingResult(labels: fallbacks)
         case .openai(let model):
-            let groundings: [String?] = sketches.map { ($0.keywords + $0.representatives).joined(separator: " ") }
-            result = try await label(prompts: sketches.map(LabelPrompt.messages), fallbacks: fallbacks, groundings: groundings, model: model,
-                                     options: options, state: state, reporter: reporter, what: "topic")
+            let requests = sketches.map { s in
+                LLMLabeler.Request(messages: LabelPrompt.messages(s), completion: CompletionPrompt.topic(s), fallback: KeywordLabeler.label(s),
+                                   grounding: (s.keywords + s.representatives).joined(separator: " "))
+            }
+            result = try await label(requests, model: model, options: options, state: state, reporter: reporter, what: "topic")
         }
-        disambiguate(&result.labels, sketches: sketches)
+        if let context, options.dryRun == nil, let embedder = try EmbeddingStage.makeEmbedder(options.embedder, baseURL: options.embeddingBaseURL) {
+            reporter.info("verifying \(sketches.count) label(s) against the topic centroids")
+            let verified = try await LabelVerification.verify(result.labels, sketches: sketches, rows: rows, context: context,
+                                                              embedder: embedder, what: "topic")
+            result.labels = verified.labels
+            result.confidence = verified.confidence
+            result.notes += verified.notes
+            result.warnings += verified.warnings
+            for w in verified.warnings { reporter.warning(w) }
+        } else {
+            disambiguate(&result.labels, sketches: sketches)
+        }
         return result
+    }
+
+    /// Each label's verification margin against `centroids` (row i ↔ label i); nil when the run's
+    /// embedder cannot embed text (`field:`) or in a dry run.
+    static func confidence(_ labels: [String], centroids: Matrix, options: RunOptions) async throws -> [Double]? {
+        guard options.dryRun == nil, !labels.isEmpty,
+              let embedder = try EmbeddingStage.makeEmbedder(options.embedder, baseURL: options.embeddingBaseURL) else { return nil }
+        return try await LabelVerification.confidence(labels: labels, rows: Array(labels.indices), centroids: centroids, embedder: embedder)
     }
 }

@@ -74,6 +74,8 @@ public struct RunOptions: Sendable {
     /// Base URL of the embeddings server for `openai:MODEL` embedders.
     public var embeddingBaseURL: URL = URL(string: "https://api.openai.com/v1")!
     public var llmConcurrency = 4
+    /// `--llm-mode`: chat or completion; nil chooses per model and server (``LabelMode/automatic``).
+    public var llmMode: LabelMode?
     /// Refuse to start when the estimate exceeds this many USD.
     public var maxCost: Double?
     /// User price file overriding the shipped table.

@@ -251,8 +251,11 @@ public enum Pipeline {
             model = m
             cost = try PriceTable.load(overrides: options.pricesFile).cost(model: m, input: spend.promptTokens, output: spend.completionTokens)
         }
-        return .init(name: options.labeler.description, model: model, calls: spend.calls, promptTokens: spend.promptTokens,
-                     completionTokens: spend.completionTokens, costUSD: cost, firstAttemptPromptTokens: spend.usage?.firstPromptTokens ?? 0,
-                     sources: sources, notes: Array(notes.prefix(50)))
+        var info = RunManifest.LabelerInfo(name: options.labeler.description, model: model, calls: spend.calls, promptTokens: spend.promptTokens,
+                                           completionTokens: spend.completionTokens, costUSD: cost,
+                                           firstAttemptPromptTokens: spend.usage?.firstPromptTokens ?? 0,
+                                           sources: sources, notes: Array(notes.prefix(50)))
+        if let model { info.mode = (spend.mode ?? Labeling.mode(options, model: model)).rawValue }
+        return info
     }
 }

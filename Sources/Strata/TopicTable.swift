@@ -6,14 +6,16 @@ public enum TopicTable {
         s.count >= w ? String(s.prefix(w)) : s + String(repeating: " ", count: w - s.count)
     }
 
-    /// One line per topic: id, size, share, label, source, top keywords.
+    /// One line per topic: id, size, share, label, source, label confidence (the verification
+    /// margin; "–" when labels were not verified), top keywords.
     public static func render(_ doc: TopicsDocument) -> String {
-        var lines = ["  id   size  share  label                                 source        keywords"]
+        var lines = ["  id   size  share  label                                 source        conf.  keywords"]
         for t in doc.topics {
             let id = String(repeating: " ", count: max(0, 4 - String(t.id).count)) + String(t.id)
             let size = String(repeating: " ", count: max(0, 6 - String(t.size).count)) + String(t.size)
             let share = String(format: "%5.1f%%", t.share * 100)
-            lines.append("\(id) \(size) \(share)  \(pad(t.label, 36))  \(pad(t.labelSource.rawValue, 12))  \(t.keywords.prefix(5).joined(separator: ", "))")
+            let confidence = t.labelConfidence.map { String(format: "%5.2f", $0) } ?? "    –"
+            lines.append("\(id) \(size) \(share)  \(pad(t.label, 36))  \(pad(t.labelSource.rawValue, 12))  \(confidence)  \(t.keywords.prefix(5).joined(separator: ", "))")
         }
         let r = doc.run
         lines.append("")

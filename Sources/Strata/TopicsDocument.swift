@@ -45,6 +45,10 @@ public struct Topic: Codable, Sendable, Equatable {
     /// Mean cosine of members to the centroid (embedding space).
     public var cohesion: Double
     public var labelSource: LabelSource
+    /// Verification margin of the label: cosine of its embedding to this topic's centroid minus the
+    /// largest cosine to any other topic's (positive = this topic is the nearest; typically 0–0.3).
+    /// Nil when labels could not be embedded (`field:` embedder) or for states written before 0.3.
+    public var labelConfidence: Double? = nil
     /// Run in which this topic id first appeared.
     public var firstRun: String
     /// Ids of the member documents, in source order.
@@ -53,7 +57,7 @@ public struct Topic: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, label, description, keywords, size, share, cohesion
         case representativeIDs = "representative_ids", parentID = "parent_id", labelSource = "label_source"
-        case firstRun = "first_run", documentIDs = "document_ids"
+        case firstRun = "first_run", documentIDs = "document_ids", labelConfidence = "label_confidence"
     }
 }
 
@@ -64,7 +68,11 @@ public struct ParentTopic: Codable, Sendable, Equatable {
     public var description: String
     public var children: [Int]
     public var labelSource: LabelSource
-    enum CodingKeys: String, CodingKey { case id, label, description, children, labelSource = "label_source" }
+    /// Verification margin of the label against the parents' centroids (see ``Topic/labelConfidence``).
+    public var labelConfidence: Double? = nil
+    enum CodingKeys: String, CodingKey {
+        case id, label, description, children, labelSource = "label_source", labelConfidence = "label_confidence"
+    }
 }
 
 /// Cluster-quality figures.
@@ -230,8 +238,10 @@ public struct RunManifest: Codable, Sendable, Equatable {
         /// Topics (and parents) per label source.
         public var sources: [String: Int]
         public var notes: [String]
+        /// How the LLM was asked: `chat` (structured output) or `completion` (few-shot); nil without an LLM.
+        public var mode: String? = nil
         enum CodingKeys: String, CodingKey {
-            case name, model, calls, sources, notes
+            case name, model, calls, sources, notes, mode
             case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", costUSD = "cost_usd"
             case firstAttemptPromptTokens = "first_attempt_prompt_tokens"
         }

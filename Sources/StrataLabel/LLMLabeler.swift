@@ -83,6 +83,10 @@ public struct LLMLabeler: Sendable {
     public var temperature = 0.2
     /// Sampling seed sent with every request.
     public var seed = 42
+    /// Chat (structured output) or few-shot completion; see ``LabelMode``.
+    public var mode: LabelMode = .chat
+    /// Cap on generated tokens of a completion-mode continuation (a label line and a description line).
+    public static let completionMaxTokens = 48
 
     public init(model: String, client: OpenAICompatibleClient) {
         self.model = model
@@ -101,7 +105,17 @@ public struct LLMLabeler: Sendable {
         /// what the prompt costs once, without retries.
         public var firstPromptTokens: Int = 0
         /// Human-readable notes: format downgrades, HTTP errors, repairs, fallbacks.
-        public let notes: [String]
+        public var notes: [String]
+        /// How the label was asked for (chat when completion mode fell back).
+        public var mode: LabelMode = .chat
+    }
+
+    /// Shared across concurrent requests: whether the server serves `/v1/completions`.
+    public final actor ModeState {
+        public init() {}
+        var completionAvailable = true
+        func disableCompletion() -> Bool { defer { completionAvailable = false }; return completionAvailable }
+        func completion() -> Bool { completionAvailable }
     }
 
     /// Shared across concurrent requests: the strongest response format the server accepted.
@@ -145,6 +159,59 @@ public struct LLMLabeler: Sendable {
             throw HTTPClientError(.malformedResponse, "chat reply is not an OpenAI chat completion: \(String(decoding: reply.prefix(200), as: UTF8.self))")
         }
         return (decoded.choices.first?.message.content ?? "", decoded.usage?.prompt_tokens ?? 0, decoded.usage?.completion_tokens ?? 0)
+    }
+
+    struct CompletionReply: Decodable {
+        struct Choice: Decodable { let text: String? }
+        struct Usage: Decodable { let prompt_tokens: Int?; let completion_tokens: Int? }
+        let choices: [Choice]
+        let usage: Usage?
+    }
+
+    /// One text completion at temperature 0; returns (continuation, prompt tokens, completion tokens).
+    func complete(prompt: String) async throws -> (String, Int, Int) {
+        let body: [String: Any] = [
+            "model": model, "prompt": prompt, "max_tokens": Self.completionMaxTokens, "temperature": 0,
+            "stop": CompletionPrompt.stop, "seed": seed,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        let reply = try await client.postJSON(path: "completions", body: data)
+        guard let decoded = try? JSONDecoder().decode(CompletionReply.self, from: reply) else {
+            throw HTTPClientError(.malformedResponse, "completion reply is not an OpenAI completion: \(String(decoding: reply.prefix(200), as: UTF8.self))")
+        }
+        return (decoded.choices.first?.text ?? "", decoded.usage?.prompt_tokens ?? 0, decoded.usage?.completion_tokens ?? 0)
+    }
+
+    /// True for the answers of a server that has no `/v1/completions` (404, 405, 501).
+    static func lacksEndpoint(_ error: Error) -> Bool {
+        guard let e = error as? HTTPClientError, let s = e.status else { return false }
+        return [404, 405, 501].contains(s)
+    }
+
+    /// Labels one few-shot completion prompt: one request at temperature 0, no retries (the same
+    /// prompt would get the same continuation; the verifier has keyphrases to fall back on). Returns
+    /// nil (with notes) when the server has no completion endpoint: the caller asks by chat instead.
+    func labelByCompletion(prompt: String, fallback: TopicLabel, modes: ModeState) async -> (Outcome?, [String]) {
+        guard await modes.completion() else { return (nil, []) }
+        do {
+            let (text, p, c) = try await complete(prompt: prompt)
+            if let parsed = CompletionPrompt.parse(text) {
+                let label = TopicLabel(label: parsed.label, description: parsed.description, source: parsed.repaired ? .llmRepaired : .llm)
+                let json = (try? JSONSerialization.data(withJSONObject: ["label": label.label, "description": label.description], options: [.sortedKeys]))
+                    .map { String(decoding: $0, as: UTF8.self) }
+                return (Outcome(label: label, cacheableReply: json, calls: 1, promptTokens: p, completionTokens: c, firstPromptTokens: p,
+                                notes: parsed.repaired ? ["repaired continuation: \(text.prefix(120))"] : [], mode: .completion), [])
+            }
+            return (Outcome(label: fallback, cacheableReply: Self.fallbackMarker, calls: 1, promptTokens: p, completionTokens: c,
+                            firstPromptTokens: p, notes: ["unusable continuation: \(text.prefix(120))", "fell back to keywords"],
+                            mode: .completion), [])
+        } catch where Self.lacksEndpoint(error) {
+            let first = await modes.disableCompletion()
+            return (nil, first ? ["the server has no /v1/completions (\(error)); asking by chat from now on"] : [])
+        } catch {
+            return (Outcome(label: fallback, cacheableReply: nil, calls: 1, promptTokens: 0, completionTokens: 0,
+                            notes: ["LLM request failed: \(error)", "fell back to keywords"], mode: .completion), [])
+        }
     }
 
     /// Labels one prompt. Never throws: every failure path ends in the keyword fallback with notes.
@@ -197,17 +264,41 @@ public struct LLMLabeler: Sendable {
                        completionTokens: completionTokens, firstPromptTokens: firstPromptTokens, notes: notes)
     }
 
-    /// Labels many prompts with at most ``concurrency`` requests in flight; results in input order.
-    public func label(_ requests: [(messages: [ChatMessage], fallback: TopicLabel, grounding: String?)],
-                      progress: (@Sendable (Int, Int) -> Void)? = nil) async -> [Outcome] {
-        let formats = FormatState()
+    /// One topic (or parent) to label: its chat prompt, its few-shot completion prompt (nil when there
+    /// is none), the label to publish when the LLM gives nothing usable, and grounding text for chat.
+    public struct Request: Sendable {
+        public var messages: [ChatMessage]
+        public var completion: String?
+        public var fallback: TopicLabel
+        public var grounding: String?
+        public init(messages: [ChatMessage], completion: String?, fallback: TopicLabel, grounding: String?) {
+            self.messages = messages; self.completion = completion; self.fallback = fallback; self.grounding = grounding
+        }
+    }
+
+    /// Labels one request in ``mode``: by completion when asked for and served, else by chat.
+    func label(_ r: Request, formats: FormatState, modes: ModeState) async -> Outcome {
+        var notes: [String] = []
+        if mode == .completion, let prompt = r.completion {
+            let (outcome, n) = await labelByCompletion(prompt: prompt, fallback: r.fallback, modes: modes)
+            if let outcome { return outcome }
+            notes = n
+        }
+        var o = await label(messages: r.messages, fallback: r.fallback, grounding: r.grounding, formats: formats)
+        o.notes = notes + o.notes
+        return o
+    }
+
+    /// Labels many requests with at most ``concurrency`` in flight; results in input order.
+    public func label(_ requests: [Request], progress: (@Sendable (Int, Int) -> Void)? = nil) async -> [Outcome] {
+        let formats = FormatState(), modes = ModeState()
         var results = [Outcome?](repeating: nil, count: requests.count)
         await withTaskGroup(of: (Int, Outcome).self) { group in
             var next = 0, done = 0
             func launch() {
                 let i = next; next += 1
                 let r = requests[i]
-                group.addTask { (i, await label(messages: r.messages, fallback: r.fallback, grounding: r.grounding, formats: formats)) }
+                group.addTask { (i, await label(r, formats: formats, modes: modes)) }
             }
             // All slots start at once: a server that rejects a response format does so at once (HTTP
             // 4xx/5xx), and FormatState.downgrade makes concurrent downgrades agree. (Waiting for the

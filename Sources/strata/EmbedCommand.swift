@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Strata
+import StrataLabel
 import StrataLinalg
 import StrataStore
 
@@ -69,6 +70,9 @@ struct EstimateCommand: AsyncParsableCommand {
     @Option(help: "Base URL of the chat server.")
     var llmBaseURL = "https://api.openai.com/v1"
 
+    @Option(help: "How to ask the LLM: chat (instruction-tuned models, structured output), completion (few-shot pattern on /v1/completions, for base models) or auto (completion for a model on a local server whose name does not say instruct/-it/chat).")
+    var llmMode = "auto"
+
     @Option(help: "Price file overriding the shipped table (USD per million tokens).")
     var prices: String?
 
@@ -86,6 +90,7 @@ struct EstimateCommand: AsyncParsableCommand {
             options.k = try KChoice.parse(k)
             options.labeler = try LabelerSpec.parse(labeler)
             options.llmBaseURL = URL(string: llmBaseURL) ?? options.llmBaseURL
+            options.llmMode = try parseLLMMode(llmMode)
             options.pricesFile = prices
             let e = try await Estimator.estimate(options, quick: quick, reporter: log.reporter)
             if json {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Strata
+import StrataLabel
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,6 +22,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "LLM requests in flight at once.")
     var llmConcurrency = 4
+
+    @Option(help: "How to ask the LLM: chat (instruction-tuned models, structured output), completion (few-shot pattern on /v1/completions, for base models) or auto (completion for a model on a local server whose name does not say instruct/-it/chat).")
+    var llmMode = "auto"
 
     @Option(help: "Refuse to start when the estimated cost exceeds this many USD.")
     var maxCost: Double?
@@ -62,6 +66,7 @@ struct RunCommand: AsyncParsableCommand {
             guard let url = URL(string: llmBaseURL) else { throw StrataError(.usage, "bad --llm-base-url") }
             options.llmBaseURL = url
             options.llmConcurrency = max(1, llmConcurrency)
+            options.llmMode = try parseLLMMode(llmMode)
             options.maxCost = maxCost
             options.pricesFile = prices
             options.seed = seed
@@ -184,4 +189,11 @@ struct AssignCommand: AsyncParsableCommand {
             if result.hasWarnings { throw ExitCode(3) }
         }
     }
+}
+
+/// `--llm-mode`: nil for auto.
+func parseLLMMode(_ s: String) throws -> LabelMode? {
+    if s == "auto" { return nil }
+    guard let m = LabelMode(rawValue: s) else { throw StrataError(.usage, "--llm-mode must be auto, chat or completion (got \"\(s)\")") }
+    return m
 }

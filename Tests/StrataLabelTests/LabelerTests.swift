@@ -26,7 +26,7 @@ func labeler(_ server: ScriptedHTTPServer, timeout: TimeInterval = 5) -> LLMLabe
 
 func run(_ replies: [ScriptedHTTPServer.Reply], timeout: TimeInterval = 5) async throws -> (LLMLabeler.Outcome, ScriptedHTTPServer) {
     let server = try ScriptedHTTPServer(replies)
-    let outcomes = await labeler(server, timeout: timeout).label([(LabelPrompt.messages(sketch), KeywordLabeler.label(sketch), nil)])
+    let outcomes = await labeler(server, timeout: timeout).label([LLMLabeler.Request(messages: LabelPrompt.messages(sketch), completion: nil, fallback: KeywordLabeler.label(sketch), grounding: nil)])
     server.stop()
     return (outcomes[0], server)
 }
@@ -107,8 +107,8 @@ struct LabelerTests {
         // One request at a time, so the scripted replies meet the prompts in order.
         var sequential = labeler(server)
         sequential.concurrency = 1
-        let outs = await sequential.label([(LabelPrompt.messages(sketch), KeywordLabeler.label(sketch), nil),
-                                           (LabelPrompt.messages(other), KeywordLabeler.label(other), nil)])
+        let outs = await sequential.label([LLMLabeler.Request(messages: LabelPrompt.messages(sketch), completion: nil, fallback: KeywordLabeler.label(sketch), grounding: nil),
+                                           LLMLabeler.Request(messages: LabelPrompt.messages(other), completion: nil, fallback: KeywordLabeler.label(other), grounding: nil)])
         #expect(outs[1].label.label == "Cars")
         #expect(Date().timeIntervalSince(start) >= 1)
     }
@@ -134,7 +134,7 @@ struct ReplyParserTests {
         // An ungrounded reply is retried and, when it persists, replaced by the keyword label.
         let server = try ScriptedHTTPServer([.init(body: chatReply(#"{"label": "Ice hockey", "description": "Sport."}"#))])
         defer { server.stop() }
-        let o = await labeler(server).label([(LabelPrompt.messages(sketch), KeywordLabeler.label(sketch), "dog cat pet food animal")])
+        let o = await labeler(server).label([LLMLabeler.Request(messages: LabelPrompt.messages(sketch), completion: nil, fallback: KeywordLabeler.label(sketch), grounding: "dog cat pet food animal")])
         #expect(o[0].label.source == .keywords)
         #expect(server.requests.count == 3)
     }
@@ -209,5 +209,113 @@ struct DescribeTests {
         #expect(table.cost(model: "gpt-4o-mini", input: 1_000_000, output: 0) == 0.15)
         #expect(table.price(for: "gpt-4o-mini-2024-07-18") == table.price(for: "gpt-4o-mini"))
         #expect(table.cost(model: "some-unknown-model", input: 1, output: 1) == nil)
+    }
+}
+
+/// An OpenAI completions reply whose text is `text`.
+func completionReply(_ text: String, prompt: Int = 300, completion: Int = 12) -> String {
+    let obj: [String: Any] = [
+        "choices": [["text": text, "index": 0, "finish_reason": "stop"]],
+        "usage": ["prompt_tokens": prompt, "completion_tokens": completion],
+    ]
+    return String(decoding: try! JSONSerialization.data(withJSONObject: obj), as: UTF8.self)
+}
+
+@Suite("few-shot completion mode")
+struct CompletionModeTests {
+    func completionLabeler(_ server: ScriptedHTTPServer) -> LLMLabeler {
+        var l = labeler(server)
+        l.mode = .completion
+        l.concurrency = 1
+        return l
+    }
+
+    func request(_ s: TopicSketch) -> LLMLabeler.Request {
+        .init(messages: LabelPrompt.messages(s), completion: CompletionPrompt.topic(s), fallback: KeywordLabeler.label(s), grounding: nil)
+    }
+
+    @Test("the prompt is the fixed pattern plus the topic, ending at the label slot")
+    func prompt() {
+        let p = CompletionPrompt.topic(sketch)
+        #expect(p.hasSuffix("Keywords: dog, cat, pet food, animal\nExamples: \"A dog is a pet.\"\nTopic label:"))
+        #expect(p.components(separatedBy: "Topic label:").count == 5)   // three examples + the open slot
+        #expect(CompletionPrompt.topic(sketch) == p)                       // pure: same sketch, same prompt
+    }
+
+    @Test("a continuation parses into label and description; one request, sent to /v1/completions with stops")
+    func parses() async throws {
+        let server = try ScriptedHTTPServer([.init(body: completionReply(" Pets and animals\nDescription: Dogs, cats and what they eat"))])
+        defer { server.stop() }
+        let o = await completionLabeler(server).label([request(sketch)])[0]
+        #expect(o.label == TopicLabel(label: "Pets and animals", description: "Dogs, cats and what they eat.", source: .llm))
+        #expect(o.mode == .completion && o.calls == 1 && o.firstPromptTokens == 300)
+        #expect(server.requests.count == 1 && server.requests[0].path == "/v1/completions")
+        let body = try JSONSerialization.jsonObject(with: Data(server.requests[0].body.utf8)) as! [String: Any]
+        #expect(body["stop"] as? [String] == CompletionPrompt.stop)
+        #expect((body["prompt"] as? String)?.hasSuffix("Topic label:") == true)
+        #expect(body["temperature"] as? Double == 0)
+    }
+
+    @Test("an unusable continuation is not retried and falls back, cached as such")
+    func unusable() async throws {
+        for junk in ["", "\n", " Keywords: dog, cat", " label_1"] {
+            let server = try ScriptedHTTPServer([.init(body: completionReply(junk))])
+            let o = await completionLabeler(server).label([request(sketch)])[0]
+            server.stop()
+            #expect(o.label.source == .keywords, "\(junk)")
+            #expect(server.requests.count == 1)
+            #expect(o.cacheableReply == LLMLabeler.fallbackMarker)
+        }
+    }
+
+    @Test("a server without /v1/completions falls back to chat for every request")
+    func fallsBackToChat() async throws {
+        let server = try ScriptedHTTPServer([
+            .init(status: 404, body: #"{"error": "not found"}"#),
+            .init(body: chatReply(#"{"label": "Pets", "description": "About pets."}"#)),
+        ])
+        defer { server.stop() }
+        let other = TopicSketch(index: 1, keywords: ["car"], representatives: ["cars"], contrast: [], size: 3)
+        let outs = await completionLabeler(server).label([request(sketch), request(other)])
+        #expect(outs.map(\.label.label) == ["Pets", "Pets"])
+        #expect(outs.allSatisfy { $0.mode == .chat })
+        #expect(outs[0].notes.first?.contains("no /v1/completions") == true)
+        // One 404, then chat only: the second request never tries completions.
+        #expect(server.requests.map(\.path) == ["/v1/completions", "/v1/chat/completions", "/v1/chat/completions"])
+    }
+
+    @Test("the automatic mode: completion for a base model on a local server, chat otherwise")
+    func automatic() {
+        #expect(LabelMode.automatic(model: "gemma-3-270m", host: "127.0.0.1") == .completion)
+        #expect(LabelMode.automatic(model: "gemma-3-270m-it", host: "127.0.0.1") == .chat)
+        #expect(LabelMode.automatic(model: "SmolLM2-135M-Instruct", host: "localhost") == .chat)
+        #expect(LabelMode.automatic(model: "gpt-4o-mini", host: "api.openai.com") == .chat)
+        #expect(LabelMode.automatic(model: "llama3", host: "api.example.com") == .chat)
+    }
+}
+
+@Suite("label rules: readable, distinct names")
+struct LabelRulesTests {
+    @Test("rejected: repeats, version strings, stray numbers, one document's title, over-long")
+    func rules() {
+        let kw = ["network", "protocol", "packet", "router"]
+        let reps = ["IPFIX exporter for flow records", "a TCP/IP packet router", "network protocol analyser"]
+        #expect(LabelRules.problem("Dict, Dictionary dict", keywords: ["dict"], representatives: []) != nil)
+        #expect(LabelRules.problem("Dictionary dict", keywords: ["dict"], representatives: []) == "repeats a word")
+        #expect(LabelRules.problem("person, inhabitant, native", keywords: ["person"], representatives: []) != nil)
+        #expect(LabelRules.problem("algebra 10.4", keywords: ["algebra"], representatives: []) != nil)
+        #expect(LabelRules.problem("NHL Season 2016", keywords: ["line", "point"], representatives: []) != nil)
+        #expect(LabelRules.problem("IPFIX", keywords: kw, representatives: reps) != nil)
+        #expect(LabelRules.problem("One two three four five six seven", keywords: kw, representatives: []) != nil)
+        #expect(LabelRules.problem("Network protocols", keywords: kw, representatives: reps) == nil)
+        #expect(LabelRules.problem("Emotions", keywords: ["feeling", "anger"], representatives: ["a strong feeling", "rage"]) == nil)
+        #expect(LabelRules.problem("Taxes in 2016", keywords: ["2016", "tax"], representatives: []) == nil)
+    }
+
+    @Test("keyphrases: single keywords and stem-disjoint pairs, best first")
+    func keyphrases() {
+        let k = LabelRules.keyphrases(["fish", "fishes", "bird", "insect"]).map(\.text)
+        #expect(k.prefix(4) == ["Fish", "Fishes", "Bird", "Insect"])
+        #expect(k.contains("Fish and bird") && !k.contains("Fish and fishes"))
     }
 }

@@ -132,6 +132,31 @@ struct EndToEndTests {
         #expect(e["embedding_tokens"] as! Int == (manifest["counts"] as! [String: Any])["embedded_tokens"] as! Int)
     }
 
+    @Test("real local LLM: estimate on a state with no history is within 5% of first-attempt tokens and 20% of calls (fortunes sample)")
+    func estimateWithoutHistory() throws {
+        guard let bin = require(strataBinary, "the release strata binary"),
+              let url = require(llmURL, "the local LLM server (STRATA_TEST_LLM_URL)") else { return }
+        let dir = makeTempDir()
+        let input = dir + "/fortunes.jsonl"
+        try FileManager.default.copyItem(atPath: repoRoot.appendingPathComponent("corpora/sample/fortunes-3000.jsonl").path, toPath: input)
+        let llm = ["--labeler", "openai:gemma-3-270m", "--llm-base-url", url]
+        let est = try runProcess(bin, ["estimate", input, "--k", "10", "--json", "--quiet"] + llm)
+        #expect(est.status == 0, "stderr: \(est.stderr)")
+        let e = try JSONSerialization.jsonObject(with: Data(est.stdout.utf8)) as! [String: Any]
+        let run = try runProcess(bin, ["run", input, "--k", "10", "--quiet"] + llm)
+        #expect(run.status == 0 || run.status == 3, "stderr: \(run.stderr)")
+        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/.strata/topics.json"))) as! [String: Any]
+        let labeler = (doc["run"] as! [String: Any])["labeler"] as! [String: Any]
+        let estFirst = e["llm_first_attempt_input_tokens"] as! Int, runFirst = labeler["first_attempt_prompt_tokens"] as! Int
+        let estCalls = e["llm_calls"] as! Int, runCalls = labeler["calls"] as! Int
+        print("no history: first-attempt input tokens \(estFirst) vs \(runFirst); calls \(estCalls) vs \(runCalls); mode \(labeler["mode"] ?? "-")")
+        #expect(labeler["mode"] as? String == "completion")
+        #expect(runFirst > 0 && abs(Double(estFirst - runFirst)) <= 0.05 * Double(runFirst), "first-attempt input tokens \(estFirst) vs \(runFirst)")
+        #expect(abs(Double(estCalls - runCalls)) <= 0.2 * Double(runCalls), "calls \(estCalls) vs \(runCalls)")
+        // Every published label lands nearest its own topic.
+        for t in doc["topics"] as! [[String: Any]] { #expect((t["label_confidence"] as! Double) > 0, "\(t["label"]!)") }
+    }
+
     @Test("real local LLM: labels ≤ 6 words with sources, schema-valid topics.json, SQLite columns match, rerun costs nothing")
     func llmRunSQLite() throws {
         guard let bin = require(strataBinary, "the release strata binary"),
