@@ -71,14 +71,26 @@ enum LabelVerification {
         let index = Dictionary(uniqueKeysWithValues: texts.enumerated().map { ($1, $0) })
         var taken = Set(context.fixed.values.map { $0.label.lowercased() })
         for i in proposed.indices {
-            let options = candidates[i]
-            if options.isEmpty {
+            if candidates[i].isEmpty {
                 result.notes.append("\(what) \(rows[i]): no label candidates (no keywords); kept \"\(proposed[i].label)\"")
                 continue
             }
-            let placed = try ReferenceSelection.placements(vectors.gathering(rows: options.map { index[$0.text]! }), centroids: context.centroids,
+            var options = candidates[i]
+            var placed = try ReferenceSelection.placements(vectors.gathering(rows: options.map { index[$0.text]! }), centroids: context.centroids,
                                                            owner: options.map { _ in rows[i] })
-            let choice = choose(options, placed: placed, taken: taken)
+            var choice = choose(options, placed: placed, taken: taken)
+            if choice == nil {
+                // Second round: the topic's later keywords, alone and beside its first.
+                let more = LabelRules.moreKeyphrases(sketches[i].keywords).filter {
+                    LabelRules.problem($0.text, keywords: sketches[i].keywords, representatives: []) == nil
+                }
+                if !more.isEmpty {
+                    options += more
+                    placed += try ReferenceSelection.placements(try await embed(more.map(\.text), embedder: embedder),
+                                                                centroids: context.centroids, owner: more.map { _ in rows[i] })
+                    choice = choose(options, placed: placed, taken: taken)
+                }
+            }
             guard let c = choice else {
                 result.warnings.append("\(what) \(rows[i]): no candidate label lands nearest its own topic; kept \"\(proposed[i].label)\" (unverified)")
                 result.confidence[i] = -1
@@ -91,7 +103,7 @@ enum LabelVerification {
             if proposed[i].source != .keywords {
                 let llm = options.firstIndex { $0.origin == .llm }
                 let why = llm.map { "lands nearer \(what) \(placed[$0].nearest) (margin \(String(format: "%.3f", placed[$0].margin)))" } ?? "rejected"
-                result.notes.append("\(what) \(rows[i]): LLM label \"\(proposed[i].label)\" \(why); published keyphrase \"\(picked.text)\"")
+                result.notes.append("\(what) \(rows[i]): LLM label \"\(proposed[i].label)\" \(why); published \(picked.origin == .given ? "child-label pair" : "keyphrase") \"\(picked.text)\"")
             }
             result.labels[i] = TopicLabel(label: picked.text, description: proposed[i].description, source: .keywords)
         }
@@ -100,11 +112,14 @@ enum LabelVerification {
     }
 
     /// The candidate to publish: the LLM's when it lands nearest its own topic, else the verified
+    /// given candidate (a parent's pair of child labels) with the widest margin, else the verified
     /// keyphrase with the widest margin; never a label another topic already has. Nil when none passes.
     static func choose(_ options: [LabelCandidate], placed: [ReferenceSelection.Placement], taken: Set<String>) -> Int? {
         let passing = options.indices.filter { placed[$0].margin > 0 && !taken.contains(options[$0].text.lowercased()) }
-        if let llm = passing.first(where: { options[$0].origin == .llm }) { return llm }
-        return passing.max { placed[$0].margin < placed[$1].margin }
+        for origin in [CandidateOrigin.llm, .given, .keyphrase] {
+            if let best = passing.filter({ options[$0].origin == origin }).max(by: { placed[$0].margin < placed[$1].margin }) { return best }
+        }
+        return nil
     }
 
     /// Descriptions: the LLM's sentence (when it gave one) or keyword sentences of 5, 10 and 15 terms,

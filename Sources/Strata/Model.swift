@@ -73,18 +73,8 @@ public struct FittedModel: Codable, Sendable {
 enum Similarity {
     /// a (m × d) · bᵀ (n × d) → m × n, one SGEMM (2·m·n·d flops).
     static func cosines(_ a: Matrix, _ b: Matrix) -> Matrix {
-        precondition(a.cols == b.cols)
-        var out = Matrix(rows: a.rows, cols: b.rows)
-        guard a.rows > 0, b.rows > 0 else { return out }
-        a.withUnsafeBufferPointer { ap in
-            b.withUnsafeBufferPointer { bp in
-                out.withUnsafeMutableBufferPointer { op in
-                    BLAS.sgemm(.none, .transpose, m: a.rows, n: b.rows, k: a.cols, alpha: 1, a: ap.baseAddress!, lda: a.cols,
-                               b: bp.baseAddress!, ldb: b.cols, beta: 0, c: op.baseAddress!, ldc: b.rows)
-                }
-            }
-        }
-        return out
+        // Rows × columns always match the buffer, so the initializer cannot throw.
+        try! Matrix(rows: a.rows, cols: b.rows, storage: ReferenceSelection.dotProducts(a, b))
     }
 
     /// The 0th…100th percentiles of `values` (nearest rank); empty for none. O(n log n).

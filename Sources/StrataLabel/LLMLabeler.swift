@@ -85,8 +85,8 @@ public struct LLMLabeler: Sendable {
     public var seed = 42
     /// Chat (structured output) or few-shot completion; see ``LabelMode``.
     public var mode: LabelMode = .chat
-    /// Cap on generated tokens of a completion-mode continuation (a label line and a description line).
-    public static let completionMaxTokens = 48
+    /// Cap on generated tokens of a completion-mode continuation (one label line).
+    public static let completionMaxTokens = 16
 
     public init(model: String, client: OpenAICompatibleClient) {
         self.model = model

@@ -111,6 +111,18 @@ public enum LabelRules {
         return out
     }
 
+    /// Second-round keyphrases for a topic none of whose first candidates lands on it: keywords 7–20
+    /// alone, and the first keyword joined with each of keywords 2–10.
+    public static func moreKeyphrases(_ keywords: [String]) -> [LabelCandidate] {
+        var out = keywords.dropFirst(6).prefix(14).map { LabelCandidate(text: titled($0), origin: .keyphrase) }
+        if let first = keywords.first {
+            for k in keywords.dropFirst().prefix(9) where !words(k).contains(where: { w in words(first).contains { sameStem(stem($0), stem(w)) } }) {
+                out.append(LabelCandidate(text: titled(first) + " and " + k, origin: .keyphrase))
+            }
+        }
+        return out
+    }
+
     /// Description candidates besides the LLM's: keyword sentences of 5, 10, 15 and 20 terms, each one
     /// grounded in the topic's own c-TF-IDF terms.
     public static func descriptions(keywords: [String]) -> [String] {

@@ -70,7 +70,9 @@ if [ "$only" = all ] || [ "$only" = fidelity ]; then
     echo "== 2. label fidelity (strata eval)"
     for spec in "nouns:corpora/build/wordnet-nouns.jsonl:26:lexname" "fortunes:corpora/build/fortunes.jsonl:43:category"; do
         IFS=: read -r name corpus k truth <<< "$spec"
-        fit "$name" "$corpus" "$k"; printf '%-9s k=%-3s keywords   ' "$name" "$k"; fidelity "$name" "$truth"
+        # A state left by an earlier invocation keeps its embeddings: refit from scratch instead of re-embedding.
+        if [ -f "$work/$name/.strata/state.db" ] && cmp -s "$corpus" "$work/$name/docs.jsonl"; then refit "$name" "$k"; else fit "$name" "$corpus" "$k"; fi
+        printf '%-9s k=%-3s keywords   ' "$name" "$k"; fidelity "$name" "$truth"
         refit "$name" "$k" "${LLM[@]}"; printf '%-9s k=%-3s local LLM  ' "$name" "$k"; fidelity "$name" "$truth"
     done
 fi
