@@ -130,7 +130,8 @@ enum LabelVerification {
         var options: [[String]] = []
         for (i, l) in result.labels.enumerated() {
             var list = l.description.isEmpty || l.source == .keywords && l.description.hasPrefix("Documents about") ? [] : [l.description]
-            for d in LabelRules.descriptions(keywords: sketches[i].keywords) where !list.contains(d) { list.append(d) }
+            for d in LabelRules.descriptions(keywords: sketches[i].keywords, representatives: sketches[i].representatives)
+            where !list.contains(d) { list.append(d) }
             options.append(list.isEmpty ? [l.description] : list)
         }
         var texts: [String] = [], owner: [Int] = [], initial = [Int](repeating: -1, count: context.centroids.rows)

@@ -123,17 +123,42 @@ public enum LabelRules {
         return out
     }
 
-    /// Description candidates besides the LLM's: keyword sentences of 5, 10, 15 and 20 terms, each one
-    /// grounded in the topic's own c-TF-IDF terms.
-    public static func descriptions(keywords: [String]) -> [String] {
+    /// Description candidates besides the LLM's, each one sentence grounded in the topic: keyword
+    /// sentences of 5, 10, 15 and 20 c-TF-IDF terms; the 5- and 10-term sentences followed by one
+    /// example — the start (≤ `exampleWords` words) of one of the first `examples` representative
+    /// documents; and the 5-term sentence with two examples. At most 4 + 3·`examples` + C(examples, 2)
+    /// sentences (24 with the defaults). Measured on the full corpora (BENCHMARKS "Verified labels"):
+    /// examples lift label fidelity from 0.648 to 0.734 (WordNet nouns) and 0.532 to 0.633 (fortunes).
+    public static func descriptions(keywords: [String], representatives: [String] = [], examples: Int = 5,
+                                    exampleWords: Int = 20) -> [String] {
         guard !keywords.isEmpty else { return [] }
+        func about(_ n: Int) -> String {
+            let list = keywords.prefix(n)
+            return list.count == 1 ? list[list.startIndex] : list.dropLast().joined(separator: ", ") + " and " + list.last!
+        }
         var out: [String] = []
         for n in [5, 10, 15, 20] where n <= max(5, keywords.count) {
-            let list = keywords.prefix(n)
-            let sentence = list.count == 1 ? list[list.startIndex]
-                : list.dropLast().joined(separator: ", ") + " and " + list.last!
-            let candidate = "Documents about \(sentence)."
+            let candidate = "Documents about \(about(n))."
             if !out.contains(candidate) { out.append(candidate) }
+        }
+        let excerpts: [String] = representatives.prefix(examples).compactMap { r in
+            let words = r.split(whereSeparator: \.isWhitespace).filter { $0 != "…" }
+            var excerpt = words.prefix(exampleWords).joined(separator: " ").replacingOccurrences(of: "\"", with: "'")
+            while let last = excerpt.last, ".,;:!?".contains(last) { excerpt.removeLast() }
+            if words.count > exampleWords { excerpt += " …" }
+            return words.count < 4 ? nil : excerpt   // "one species" is no example
+        }
+        for e in excerpts {
+            for n in [5, 10] where n <= max(5, keywords.count) {
+                let candidate = "Documents about \(about(n)), such as \"\(e)\"."
+                if !out.contains(candidate) { out.append(candidate) }
+            }
+        }
+        for i in excerpts.indices {
+            for j in excerpts.indices where j > i {
+                let candidate = "Documents about \(about(5)), such as \"\(excerpts[i])\" and \"\(excerpts[j])\"."
+                if !out.contains(candidate) { out.append(candidate) }
+            }
         }
         return out
     }

@@ -319,3 +319,17 @@ struct LabelRulesTests {
         #expect(k.contains("Fish and bird") && !k.contains("Fish and fishes"))
     }
 }
+
+@Suite("description candidates")
+struct DescriptionCandidateTests {
+    @Test("keyword sentences, then one and two examples; short documents are no examples")
+    func candidates() {
+        let kw = (1...12).map { "k\($0)" }
+        let d = LabelRules.descriptions(keywords: kw, representatives: ["a dog is a loyal pet.", "cats sleep a lot", "one species"])
+        #expect(d[0] == "Documents about k1, k2, k3, k4 and k5.")
+        #expect(d.count == 2 + 2 * 2 + 1)   // 5 and 10 terms (15 > 12); 2 usable examples × 2; 1 pair
+        #expect(d.contains("Documents about k1, k2, k3, k4 and k5, such as \"a dog is a loyal pet\"."))
+        #expect(d.contains("Documents about k1, k2, k3, k4 and k5, such as \"a dog is a loyal pet\" and \"cats sleep a lot\"."))
+        #expect(!d.contains { $0.contains("one species") })
+    }
+}
