@@ -63,6 +63,9 @@ enum FullRun {
             model = try KMeans.fit(y, options: base)
             selection = "warm start from the previous \(previous.model.topicIDs.count) topics" + ({ if case .fixed = options.k { return " (k fixed)" }; return "" })()
         } else {
+        // Documents with identical text share one vector: k-means cannot find more clusters than that
+        // (Pipeline.checkVariety refused fewer than 2, or a fixed k above it, before anything ran).
+        let distinct = Set(docs.map(\.contentHash)).count
         switch options.k {
         case .fixed(let k):
             guard k <= docs.count else {
@@ -72,7 +75,7 @@ enum FullRun {
             model = try KMeans.fitAuto(y, options: base)
             selection = "fixed"
         case .auto:
-            let range = RunOptions.autoRange(documents: docs.count)
+            let range = RunOptions.autoRange(documents: docs.count, distinct: distinct)
             var scan = base
             scan.restarts = 1
             let chosen = try ChooseK.choose(y, range: range, base: scan, sampleSize: 5_000) { done, total in
@@ -109,6 +112,8 @@ enum FullRun {
 
     static func run(_ options: RunOptions, runID: String, documents docs: [Document], previous: PreviousRun?, reason: String,
                     state: StateDatabase, reporter: RunReporter, laps: Pipeline.Laps) async throws -> RunOutcome {
+        var options = options
+        if let previous, Pipeline.labelerChanged(options, previous: previous) { options.relabel = true }
         let f = try await fit(options, documents: docs, previous: previous, state: state, reporter: reporter, laps: laps)
         let (embedding, pca, explained, y, model, cluster, order, k, description, curve, selection) =
             (f.embedding, f.pca, f.explained, f.y, f.model, f.cluster, f.order, f.k, f.description, f.curve, f.selection)

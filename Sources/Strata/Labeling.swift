@@ -58,7 +58,7 @@ enum Labeling {
     static func client(_ options: RunOptions) -> OpenAICompatibleClient {
         let key = OpenAICompatibleClient.Configuration.apiKey(fromEnvironment: ["STRATA_LLM_API_KEY", "OPENAI_API_KEY"])
         var c = OpenAICompatibleClient.Configuration(baseURL: options.llmBaseURL, apiKey: key)
-        c.requestTimeout = 120
+        c.requestTimeout = options.llmTimeout
         return OpenAICompatibleClient(configuration: c)
     }
 

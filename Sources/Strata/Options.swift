@@ -74,6 +74,8 @@ public struct RunOptions: Sendable {
     /// Base URL of the embeddings server for `openai:MODEL` embedders.
     public var embeddingBaseURL: URL = URL(string: "https://api.openai.com/v1")!
     public var llmConcurrency = 4
+    /// Seconds one LLM request may take (`--llm-timeout`).
+    public var llmTimeout: Double = 120
     /// `--llm-mode`: chat or completion; nil chooses per model and server (``LabelMode/automatic``).
     public var llmMode: LabelMode?
     /// Refuse to start when the estimate exceeds this many USD.
@@ -129,11 +131,15 @@ public struct RunOptions: Sendable {
 
     /// Default k range for `--k auto`: ⌊√n / 4⌋ … ⌊√n⌋ (at least 2…3, at most 100), so topics stay
     /// browsable as the corpus grows.
-    public static func autoRange(documents n: Int) -> ClosedRange<Int> {
+    public static func autoRange(documents n: Int, distinct: Int? = nil) -> ClosedRange<Int> {
         let root = Double(n).squareRoot()
         let lo = max(2, Int(root / 4))
         let hi = max(lo + 1, min(100, Int(root)))
-        return lo...min(hi, max(lo, n - 1))
+        let range = lo...min(hi, max(lo, n - 1))
+        // A low-variety corpus (few distinct texts) caps the candidates: the user never chose k.
+        guard let d = distinct, d < range.upperBound else { return range }
+        let top = max(2, d)
+        return min(range.lowerBound, top)...top
     }
 }
 

@@ -107,11 +107,13 @@ public enum Pipeline {
         guard docs.count >= 3 else {
             throw StrataError(.failed, "\(options.source): found \(docs.count) document(s); at least 3 are needed to find topics")
         }
+        try checkVariety(docs, k: options.k)
         reporter.info("\(docs.count) documents")
         laps.lap("read")
 
         let lock = try takeLock(options.stateDirectory, reporter: reporter)
         defer { lock.release() }
+        if let stale = lock.tookOverFrom { warnings.append("took over a stale lock (\(stale))") }
         let state = try StateDatabase(directory: options.stateDirectory)
         let topicsPath = (options.stateDirectory as NSString).appendingPathComponent("topics.json")
         let previous = try PreviousRun.load(state)
@@ -203,9 +205,30 @@ public enum Pipeline {
     }
 
     /// Why the fitted model should be refitted before this run, or nil to run incrementally.
+    /// Refuses corpora k-means cannot split: every text the same, or a fixed k above the number of
+    /// distinct texts (documents with identical text share one vector). O(n).
+    static func checkVariety(_ docs: [Document], k: KChoice) throws {
+        let distinct = Set(docs.map(\.contentHash)).count
+        guard distinct >= 2 else {
+            throw StrataError(.failed, "all \(docs.count) documents have the same text: there is nothing to cluster")
+        }
+        if case .fixed(let n) = k, n > distinct {
+            throw StrataError(.usage, "--k \(n) exceeds the number of distinct texts (\(distinct)); lower --k to at most \(distinct)")
+        }
+    }
+
+    /// True when this run's labeler differs from the one that named the previous run's topics: then
+    /// every topic is relabelled (a changed `--labeler` is never silently ignored).
+    static func labelerChanged(_ options: RunOptions, previous: PreviousRun) -> Bool {
+        previous.document.run.labeler.name != options.labeler.description
+    }
+
     static func refitDue(_ options: RunOptions, previous: PreviousRun, fingerprint: String, documents: [Document]) -> String? {
         if options.mode == .full { return "--full" }
         if previous.model.fingerprint != fingerprint { return "the embedder changed (\(previous.model.fingerprint) → \(fingerprint))" }
+        if labelerChanged(options, previous: previous) {
+            return "the labeler changed (\(previous.document.run.labeler.name) → \(options.labeler)); every topic is relabelled"
+        }
         if case .fixed(let k) = options.k, k != previous.model.topicIDs.count {
             return "--k \(k) differs from the fitted \(previous.model.topicIDs.count) topics"
         }
@@ -226,6 +249,10 @@ public enum Pipeline {
 
     /// The state directory's lock, as a ``StrataError`` with the lock exit code when it is held.
     public static func takeLock(_ directory: String, reporter: RunReporter) throws -> StateLock {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw StrataError(.usage, "the state directory \(directory) is a file, not a directory: pass --state DIR")
+        }
         do {
             let lock = try StateLock(directory: directory)
             if let previous = lock.tookOverFrom { reporter.warning("took over a stale lock (\(previous))") }

@@ -9,9 +9,10 @@ public protocol RunReporter: Sendable {
 }
 
 /// Progress on standard error: a redrawn bar on a terminal, periodic lines otherwise, or one JSON
-/// object per event (`--json-log`). Quiet mode prints warnings only.
+/// object per event (`--json-log`). Quiet mode prints warnings only (`--quiet --json-log`: warnings
+/// and the summary as JSON). Every JSON log ends with one `summary` event.
 public final class ConsoleReporter: RunReporter, @unchecked Sendable {
-    public enum Mode: Sendable { case human, json, quiet }
+    public enum Mode: Sendable { case human, json, quiet, quietJSON }
     let mode: Mode
     let isTTY: Bool
     let lock = NSLock()
@@ -37,7 +38,7 @@ public final class ConsoleReporter: RunReporter, @unchecked Sendable {
     public func stage(_ name: String) {
         lock.withLock {
             switch mode {
-            case .quiet: return
+            case .quiet, .quietJSON: return
             case .json: json(["event": "stage", "stage": name])
             case .human: endBar(); emit("▸ \(name)")
             }
@@ -50,7 +51,7 @@ public final class ConsoleReporter: RunReporter, @unchecked Sendable {
             guard total > 0 else { return }
             let percent = done * 100 / total
             switch mode {
-            case .quiet: return
+            case .quiet, .quietJSON: return
             case .json:
                 if percent / 10 != lastPercent / 10 || done == total {
                     json(["event": "progress", "stage": stage, "done": done, "total": total])
@@ -76,7 +77,7 @@ public final class ConsoleReporter: RunReporter, @unchecked Sendable {
     public func info(_ message: String) {
         lock.withLock {
             switch mode {
-            case .quiet: return
+            case .quiet, .quietJSON: return
             case .json: json(["event": "info", "message": message])
             case .human: endBar(); emit("  \(message)")
             }
@@ -86,9 +87,20 @@ public final class ConsoleReporter: RunReporter, @unchecked Sendable {
     public func warning(_ message: String) {
         lock.withLock {
             switch mode {
-            case .json: json(["event": "warning", "message": message])
+            case .json, .quietJSON: json(["event": "warning", "message": message])
             case .human, .quiet: endBar(); emit("warning: \(message)")
             }
+        }
+    }
+
+    /// The last event of a JSON log (nothing in the human modes): `exit_code`, `seconds` and what
+    /// the command adds (counts, warnings, or the error).
+    public func summary(exitCode: Int32, seconds: Double, _ fields: [String: Any] = [:]) {
+        lock.withLock {
+            guard mode == .json || mode == .quietJSON else { return }
+            var f = fields
+            f["event"] = "summary"; f["exit_code"] = Int(exitCode); f["seconds"] = (seconds * 1000).rounded() / 1000
+            json(f)
         }
     }
 }

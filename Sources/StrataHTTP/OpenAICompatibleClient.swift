@@ -111,7 +111,10 @@ public struct OpenAICompatibleClient: Sendable {
     ///   includes the start of the server's error text) or `.retriesExhausted`.
     /// - Parameter maxRetries: overrides the configured retry count for this call (e.g. 0 when
     ///   probing which request options a server accepts).
-    public func postJSON(path: String, body: Data, maxRetries: Int? = nil,
+    /// - Parameter retryStatuses: overrides which HTTP statuses are retried for this call (e.g. a
+    ///   request probing response formats retries 429/503 but not the 500 a server answers an
+    ///   unsupported format with).
+    public func postJSON(path: String, body: Data, maxRetries: Int? = nil, retryStatuses: Set<Int>? = nil,
                          observer: (@Sendable (AttemptEvent) -> Void)? = nil) async throws -> Data {
         let url = configuration.baseURL.appendingPathComponent(path)
         var headers = [("Content-Type", "application/json"), ("Accept", "application/json"), ("User-Agent", "strata")]
@@ -133,7 +136,7 @@ public struct OpenAICompatibleClient: Sendable {
                 }
                 let snippet = String(decoding: data.prefix(300), as: UTF8.self)
                 lastProblem = "HTTP \(status) from \(url.absoluteString): \(snippet)"
-                if !Self.isRetryable(status: status) {
+                if !(retryStatuses.map { $0.contains(status) } ?? Self.isRetryable(status: status)) {
                     observer?(AttemptEvent(attempt: attempt, status: status, error: lastProblem, wait: nil))
                     throw HTTPClientError(.httpStatus, status: status,
                                           "\(lastProblem) — check the model name, the request and the API key")

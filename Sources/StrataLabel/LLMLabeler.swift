@@ -154,7 +154,10 @@ public struct LLMLabeler: Sendable {
         ]
         if let f = format.payload { body["response_format"] = f }
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
-        let reply = try await client.postJSON(path: "chat/completions", body: data, maxRetries: probing ? 0 : nil)
+        // While the format is unconfirmed, a 500 means "format not supported" (llama.cpp) and is not
+        // retried; transient statuses (429 with Retry-After, 502–504) are, as for any request.
+        let reply = try await client.postJSON(path: "chat/completions", body: data,
+                                              retryStatuses: probing ? Self.transientStatuses : nil)
         guard let decoded = try? JSONDecoder().decode(ChatReply.self, from: reply) else {
             throw HTTPClientError(.malformedResponse, "chat reply is not an OpenAI chat completion: \(String(decoding: reply.prefix(200), as: UTF8.self))")
         }
@@ -180,6 +183,15 @@ public struct LLMLabeler: Sendable {
             throw HTTPClientError(.malformedResponse, "completion reply is not an OpenAI completion: \(String(decoding: reply.prefix(200), as: UTF8.self))")
         }
         return (decoded.choices.first?.text ?? "", decoded.usage?.prompt_tokens ?? 0, decoded.usage?.completion_tokens ?? 0)
+    }
+
+    /// Statuses retried while a response format is being probed: transient ones, never 500.
+    static let transientStatuses: Set<Int> = [408, 409, 429, 502, 503, 504]
+
+    /// True for a status that says the request's response format was not accepted: a 4xx other than
+    /// 408/409/429, or llama.cpp's 500. (A 503 or 429 is load, not a verdict on the format.)
+    static func rejectsFormat(_ status: Int) -> Bool {
+        status == 500 || ((400..<500).contains(status) && ![408, 409, 429].contains(status))
     }
 
     /// True for the answers of a server that has no `/v1/completions` (404, 405, 501).
@@ -245,7 +257,7 @@ public struct LLMLabeler: Sendable {
                 invalid += 1
                 notes.append("invalid reply \(invalid): \(content.prefix(120))")
                 if invalid > invalidReplyRetries { answeredButInvalid = true; break }
-            } catch let e as HTTPClientError where !confirmed && (e.code == .httpStatus || e.code == .retriesExhausted) && e.status != nil && e.status != 429 {
+            } catch let e as HTTPClientError where !confirmed && e.status.map(Self.rejectsFormat) == true {
                 if let next = await formats.downgrade(from: format) {
                     notes.append("server rejected response_format \(format) (HTTP \(e.status!)); trying \(next)")
                     continue

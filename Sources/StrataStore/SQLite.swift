@@ -35,8 +35,9 @@ public final class SQLiteDatabase {
     /// Path of the database file.
     public let path: String
 
-    /// Opens (creating if needed) the database at `path`, with WAL journaling and a busy timeout.
-    public init(path: String, readOnly: Bool = false) throws {
+    /// Opens (creating if needed) the database at `path`, with WAL journaling (unless `readOnly` or
+    /// `keepJournalMode`: a user's database keeps the mode it has) and a busy timeout.
+    public init(path: String, readOnly: Bool = false, keepJournalMode: Bool = false) throws {
         var db: OpaquePointer?
         let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
@@ -48,7 +49,7 @@ public final class SQLiteDatabase {
         handle = db
         self.path = path
         sqlite3_busy_timeout(db, 10_000)
-        if !readOnly { try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") }
+        if !readOnly && !keepJournalMode { try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") }
     }
 
     deinit { sqlite3_close_v2(handle) }

@@ -16,6 +16,9 @@ public final class StateLock {
     public let path: String
     /// Set when a stale lock (dead PID on this host) was taken over.
     public private(set) var tookOverFrom: String?
+    /// Whether this instance created the lock file (a refused attempt must never remove the holder's:
+    /// a class whose init throws after initialising its properties still runs deinit).
+    private var owned = false
     private var released = false
 
     /// Takes the lock or throws ``Held``.
@@ -27,6 +30,7 @@ public final class StateLock {
         for _ in 0..<3 {
             let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
             if fd >= 0 {
+                owned = true
                 _ = me.withCString { write(fd, $0, strlen($0)) }
                 fsync(fd)
                 close(fd)
@@ -37,10 +41,18 @@ public final class StateLock {
             }
             let owner = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
             let parts = owner.split(separator: " ")
-            if parts.count >= 4, parts[0] == "pid", let pid = Int32(parts[1]), parts[3].trimmingCharacters(in: CharacterSet(charactersIn: ",")) == host,
+            let parsed = parts.count >= 4 && parts[0] == "pid" && Int32(parts[1]) != nil
+            if parsed, let pid = Int32(parts[1]), parts[3].trimmingCharacters(in: CharacterSet(charactersIn: ",")) == host,
                kill(pid, 0) != 0 && errno == ESRCH {
                 // Stale: its process is gone. Remove and retry the exclusive create.
                 tookOverFrom = owner
+                unlink(path)
+                continue
+            }
+            // Empty or unreadable (a crash between creating and writing it, or a stray file): a lock
+            // writer finishes within milliseconds, so one older than `garbageAge` is nobody's.
+            if !parsed, let age = Self.age(path), age > Self.garbageAge {
+                tookOverFrom = owner.isEmpty ? "an empty lock file" : "an unreadable lock file (\(owner.prefix(40)))"
                 unlink(path)
                 continue
             }
@@ -49,9 +61,17 @@ public final class StateLock {
         throw Held(path: path, owner: "the lock file keeps reappearing")
     }
 
+    /// Seconds after which a lock file that names no owner is taken over.
+    public static let garbageAge: TimeInterval = 10
+
+    static func age(_ path: String) -> TimeInterval? {
+        guard let m = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return nil }
+        return Date().timeIntervalSince(m)
+    }
+
     /// Releases the lock (also done on deinit).
     public func release() {
-        guard !released else { return }
+        guard owned, !released else { return }
         released = true
         unlink(path)
     }

@@ -48,7 +48,8 @@ public enum AtomicFile {
     public static func write(_ path: String, _ body: (FileHandle) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
-        let tmp = dir + "/.\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+        removeStaleTemporaries(of: path)
+        let tmp = dir + "/" + temporaryPrefix(url.lastPathComponent) + "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
         guard FileManager.default.createFile(atPath: tmp, contents: nil) else {
             throw SourceError(file: path, line: nil, "cannot create a temporary file in \(dir) (is it writable?)")
         }
@@ -62,8 +63,36 @@ public enum AtomicFile {
             }
         } catch {
             try? FileManager.default.removeItem(atPath: tmp)
-            throw error
+            if let e = error as? SourceError { throw e }
+            throw SourceError(file: path, line: nil, "cannot write (\(describe(error))); the previous file is unchanged — "
+                              + "free space or fix permissions in \(dir) and rerun")
         }
+    }
+
+    /// `.NAME.tmp-` — what every temporary file of `NAME` starts with (then the writer's PID).
+    static func temporaryPrefix(_ name: String) -> String { ".\(name).tmp-" }
+
+    /// Removes temporary files of `path` left by writers that were killed (their PID is gone). O(files
+    /// in the folder).
+    public static func removeStaleTemporaries(of path: String) {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path, prefix = temporaryPrefix(url.lastPathComponent)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0.isNumber }), pid != getpid(),
+                  kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: dir + "/" + name)
+        }
+    }
+
+    /// A file-system error in words (Foundation's own text names an error domain and a code).
+    static func describe(_ error: Error) -> String {
+        let ns = error as NSError
+        if ns.domain == NSCocoaErrorDomain && ns.code == NSFileWriteOutOfSpaceError { return "no space left on the device" }
+        if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        return ns.localizedDescription
     }
 
     public static func write(_ path: String, data: Data) throws {
@@ -169,11 +198,19 @@ public enum TopicWriter {
 
     static func writeSQLite(path: String, table: String, idField: String, columns: [String: TopicColumns],
                             topics: [TopicRow]) throws {
-        let db = try SQLiteDatabase(path: path)
+        // The user's database keeps its journal mode (WAL would be a persistent change nobody asked for).
+        let db = try SQLiteDatabase(path: path, keepJournalMode: true)
         let source = "sqlite:\(path)?table=\(table)"
         let existing = try SQLiteTableReader.columns(db: db, table: table, source: source)
         let q = SQLIdentifier.quote
         let types = ["topic_id": "INTEGER", "topic_label": "TEXT", "topic_score": "REAL", "topic_parent_id": "INTEGER", "topic_run": "TEXT"]
+        // A column of the same name but another type is the user's, not Strata's: refuse to overwrite it.
+        for row in try db.query("SELECT name, type FROM pragma_table_info(?)", [.text(table)]) {
+            guard let name = row.first?.string, let expected = types[name], let declared = row.dropFirst().first?.string,
+                  declared.uppercased() != expected else { continue }
+            throw SourceError(file: source, line: nil, "column \"\(name)\" already exists as \(declared.isEmpty ? "untyped" : declared), "
+                              + "not \(expected): it is not a Strata topic column; rename it (or write to another table) and rerun — nothing was written")
+        }
         try db.transaction {
             for name in TopicColumns.columnNames where !existing.contains(name) {
                 try db.execute("ALTER TABLE \(q(table)) ADD COLUMN \(q(name)) \(types[name]!)")

@@ -61,7 +61,7 @@ struct EstimateCommand: AsyncParsableCommand {
 
     @OptionGroup var source: SourceOptions
 
-    @Option(help: "Number of topics: auto or an integer ≥ 2.")
+    @Option(parsing: .unconditional, help: "Number of topics: auto or an integer ≥ 2.")
     var k = "auto"
 
     @Option(help: "Labeler: keywords or openai:MODEL.")
@@ -89,7 +89,7 @@ struct EstimateCommand: AsyncParsableCommand {
             var options = try RunOptions(source)
             options.k = try KChoice.parse(k)
             options.labeler = try LabelerSpec.parse(labeler)
-            options.llmBaseURL = URL(string: llmBaseURL) ?? options.llmBaseURL
+            options.llmBaseURL = try baseURL(llmBaseURL, option: "--llm-base-url")
             options.llmMode = try parseLLMMode(llmMode)
             options.pricesFile = prices
             let e = try await Estimator.estimate(options, quick: quick, reporter: log.reporter)

@@ -17,7 +17,7 @@ struct MCPCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            guard let url = URL(string: embeddingBaseURL) else { throw StrataError(.usage, "bad --embedding-base-url") }
+            let url = try baseURL(embeddingBaseURL, option: "--embedding-base-url")
             try await StrataMCPServer.serve(stateDirectory: state, embeddingBaseURL: url)
         }
     }

@@ -11,7 +11,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var source: SourceOptions
     @OptionGroup var log: LogOptions
 
-    @Option(help: "Number of topics: auto or an integer ≥ 2.")
+    @Option(parsing: .unconditional, help: "Number of topics: auto or an integer ≥ 2.")
     var k = "auto"
 
     @Option(help: "Labeler: keywords (offline) or openai:MODEL.")
@@ -20,13 +20,16 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Base URL of the OpenAI-compatible chat server (OpenAI, Ollama, vLLM, llama.cpp).")
     var llmBaseURL = "https://api.openai.com/v1"
 
-    @Option(help: "LLM requests in flight at once.")
+    @Option(parsing: .unconditional, help: "LLM requests in flight at once.")
     var llmConcurrency = 4
+
+    @Option(parsing: .unconditional, help: "Seconds one LLM request may take before it is abandoned and retried.")
+    var llmTimeout: Double = 120
 
     @Option(help: "How to ask the LLM: chat (instruction-tuned models, structured output), completion (few-shot pattern on /v1/completions, for base models) or auto (completion for a model on a local server whose name does not say instruct/-it/chat).")
     var llmMode = "auto"
 
-    @Option(help: "Refuse to start when the estimated cost exceeds this many USD.")
+    @Option(parsing: .unconditional, help: "Refuse to start when the estimated cost exceeds this many USD.")
     var maxCost: Double?
 
     @Option(help: "Price file overriding the shipped table (USD per million tokens).")
@@ -59,15 +62,21 @@ struct RunCommand: AsyncParsableCommand {
     var restarts = 1
 
     func run() async throws {
-        try await reportingErrors {
+        let start = Date()
+        try await reportingErrors(log: log) {
             var options = try RunOptions(source)
             options.k = try KChoice.parse(k)
             options.labeler = try LabelerSpec.parse(labeler)
-            guard let url = URL(string: llmBaseURL) else { throw StrataError(.usage, "bad --llm-base-url") }
-            options.llmBaseURL = url
-            options.llmConcurrency = max(1, llmConcurrency)
+            options.llmBaseURL = try baseURL(llmBaseURL, option: "--llm-base-url")
+            guard llmConcurrency >= 1 else { throw StrataError(.usage, "--llm-concurrency must be at least 1, got \(llmConcurrency)") }
+            options.llmConcurrency = llmConcurrency
             options.llmMode = try parseLLMMode(llmMode)
+            if let maxCost, !(maxCost.isFinite && maxCost >= 0) {
+                throw StrataError(.usage, "--max-cost must be a number of USD ≥ 0, got \(maxCost)")
+            }
             options.maxCost = maxCost
+            guard llmTimeout.isFinite && llmTimeout > 0 else { throw StrataError(.usage, "--llm-timeout must be a number of seconds > 0, got \(llmTimeout)") }
+            options.llmTimeout = llmTimeout
             options.pricesFile = prices
             options.seed = seed
             guard pcaVariance > 0 && pcaVariance < 1, pcaMaxComponents >= 1, restarts >= 1 else {
@@ -94,7 +103,8 @@ struct RunCommand: AsyncParsableCommand {
                 reporter.info("topic columns → \(result.output)")
                 reporter.info("topics.json → \(result.topicsPath)")
             }
-            if result.hasWarnings { throw ExitCode(3) }
+            let code = log.summarize(result, since: start)
+            if code != 0 { throw ExitCode(code) }
         }
     }
 }
@@ -115,7 +125,7 @@ struct TopicsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let committed: (document: TopicsDocument, data: Data)
-        do { committed = try CommittedState.topics(state) } catch { throw fail(error) }
+        do { committed = try CommittedState.topics(state) } catch { throw fail(error).code }
         if json {
             FileHandle.standardOutput.write(committed.data)
             print()
@@ -176,7 +186,8 @@ struct AssignCommand: AsyncParsableCommand {
     @OptionGroup var novelty: NoveltyOptions
 
     func run() async throws {
-        try await reportingErrors {
+        let start = Date()
+        try await reportingErrors(log: log) {
             var options = try RunOptions(source)
             options.mode = .assign
             try novelty.apply(to: &options)
@@ -186,7 +197,8 @@ struct AssignCommand: AsyncParsableCommand {
                 print("\(d.documentsNew) new, \(d.documentsChanged) changed, \(d.documentsRemoved) removed; \(d.documentsUnassigned) without a topic")
                 reporter.info("topic columns → \(result.output)")
             }
-            if result.hasWarnings { throw ExitCode(3) }
+            let code = log.summarize(result, since: start)
+            if code != 0 { throw ExitCode(code) }
         }
     }
 }
@@ -196,4 +208,13 @@ func parseLLMMode(_ s: String) throws -> LabelMode? {
     if s == "auto" { return nil }
     guard let m = LabelMode(rawValue: s) else { throw StrataError(.usage, "--llm-mode must be auto, chat or completion (got \"\(s)\")") }
     return m
+}
+
+/// A base URL option: http or https with a host, else a usage error naming the option.
+func baseURL(_ s: String, option: String) throws -> URL {
+    guard let url = URL(string: s), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+          let host = url.host, !host.isEmpty else {
+        throw StrataError(.usage, "\(option) must be an http:// or https:// URL such as http://127.0.0.1:8080/v1, got \"\(s)\"")
+    }
+    return url
 }

@@ -31,7 +31,7 @@ struct SearchCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             guard k >= 1 else { throw StrataError(.usage, "-k must be ≥ 1") }
-            let index = try SearchIndex(stateDirectory: state, embeddingBaseURL: URL(string: embeddingBaseURL)!)
+            let index = try SearchIndex(stateDirectory: state, embeddingBaseURL: try baseURL(embeddingBaseURL, option: "--embedding-base-url"))
             let filter = try index.resolve(topics: topic, parents: parent)
             let hits = try index.search(vector: try await index.embedQuery(query), filter: filter, k: k)
             if json {

@@ -19,6 +19,22 @@ struct StrataCommand: AsyncParsableCommand {
         version: strataVersion,
         subcommands: [RunCommand.self, AssignCommand.self, EvalCommand.self, ReportCommand.self, EmbedCommand.self, TopicsCommand.self, EstimateCommand.self, SearchCommand.self, MCPCommand.self]
     )
+
+    /// ArgumentParser exits 64 (EX_USAGE) on parse and validation errors; Strata documents 2 for every
+    /// usage error, so the mapping happens here, once.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand { try await asyncCommand.run() } else { try command.run() }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options shared by every command that reads a source.
@@ -52,27 +68,44 @@ struct LogOptions: ParsableArguments {
     @Flag(help: "One JSON object per log event on standard error.")
     var jsonLog = false
 
-    var reporter: ConsoleReporter { ConsoleReporter(mode: jsonLog ? .json : (quiet ? .quiet : .human)) }
+    var reporter: ConsoleReporter { ConsoleReporter(mode: jsonLog ? (quiet ? .quietJSON : .json) : (quiet ? .quiet : .human)) }
 }
 
-/// Maps library errors to messages and exit codes.
-func fail(_ error: Error) -> ExitCode {
+/// Maps library errors to messages and exit codes — the one place an error becomes an exit code.
+func fail(_ error: Error) -> (code: ExitCode, message: String) {
     let message: String
     var code: Int32 = 1
     if let e = error as? StrataError { message = e.message; code = e.exitCode } else { message = "\(error)" }
     FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-    return ExitCode(code)
+    return (ExitCode(code), message)
 }
 
 /// Runs a command's body, turning library errors into a message and their exit code (an `ExitCode`
-/// thrown by the body passes through unchanged).
-func reportingErrors(_ body: () async throws -> Void) async throws {
+/// thrown by the body passes through unchanged). With `log`, a failure ends a JSON log with a
+/// `summary` event (a body that succeeds writes its own).
+func reportingErrors(log: LogOptions? = nil, _ body: () async throws -> Void) async throws {
+    let start = Date()
     do {
         try await body()
     } catch let e as ExitCode {
         throw e
     } catch {
-        throw fail(error)
+        let (code, message) = fail(error)
+        log?.reporter.summary(exitCode: code.rawValue, seconds: Date().timeIntervalSince(start), ["error": message])
+        throw code
+    }
+}
+
+extension LogOptions {
+    /// The summary of a finished run: exit code 0, or 3 with warnings (returned for the caller to throw).
+    func summarize(_ result: RunResult, since start: Date) -> Int32 {
+        let run = result.document.run
+        let code: Int32 = result.hasWarnings ? 3 : 0
+        reporter.summary(exitCode: code, seconds: Date().timeIntervalSince(start), [
+            "run": run.id, "mode": run.mode ?? "", "documents": run.counts.documents, "embedded": run.counts.embedded,
+            "topics": result.document.topics.count, "llm_calls": run.labeler.calls, "warnings": run.warnings,
+        ])
+        return code
     }
 }
 
@@ -82,7 +115,6 @@ extension RunOptions {
         self.init(source: location, stateDirectory: s.state)
         read = ReadOptions(idField: s.idField, textField: s.textField, skipInvalid: s.skipInvalid)
         embedder = try EmbedderSpec.parse(s.embedder)
-        guard let url = URL(string: s.embeddingBaseURL) else { throw StrataError(.usage, "bad --embedding-base-url") }
-        embeddingBaseURL = url
+        embeddingBaseURL = try baseURL(s.embeddingBaseURL, option: "--embedding-base-url")
     }
 }

@@ -333,3 +333,36 @@ struct DescriptionCandidateTests {
         #expect(!d.contains { $0.contains("one species") })
     }
 }
+
+@Suite("chat format probing under load")
+struct ProbingTests {
+    @Test("a 503 while the format is being probed is retried with the same format, not read as a rejection")
+    func transient503() async throws {
+        let server = try ScriptedHTTPServer([
+            .init(status: 503, body: "busy"),
+            .init(status: 429, headers: ["Retry-After": "0"], body: "slow down"),
+            .init(body: chatReply(#"{"label": "Pets and animals", "description": "About pets."}"#)),
+        ])
+        defer { server.stop() }
+        let o = await labeler(server).label([LLMLabeler.Request(messages: LabelPrompt.messages(sketch), completion: nil,
+                                                                fallback: KeywordLabeler.label(sketch), grounding: nil)])[0]
+        #expect(o.label.label == "Pets and animals" && o.label.source == .llm)
+        #expect(!o.notes.contains { $0.contains("rejected response_format") })
+        #expect(server.requests.count == 3)
+        #expect(server.requests.allSatisfy { $0.body.contains("json_schema") })
+    }
+
+    @Test("a 500 while probing still downgrades the format (llama.cpp's answer to json_schema)")
+    func format500() async throws {
+        let server = try ScriptedHTTPServer([
+            .init(status: 500, body: "unsupported"),
+            .init(body: chatReply(#"{"label": "Pets and animals", "description": "About pets."}"#)),
+        ])
+        defer { server.stop() }
+        let o = await labeler(server).label([LLMLabeler.Request(messages: LabelPrompt.messages(sketch), completion: nil,
+                                                                fallback: KeywordLabeler.label(sketch), grounding: nil)])[0]
+        #expect(o.label.source == .llm)
+        #expect(o.notes.contains { $0.contains("rejected response_format") })
+        #expect(server.requests.count == 2)
+    }
+}

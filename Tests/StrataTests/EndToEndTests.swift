@@ -74,10 +74,23 @@ struct EndToEndTests {
         #expect(held.status == 4, "stderr: \(held.stderr)")
         #expect(held.stderr.contains("another strata run holds"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/f.topics.jsonl"))
+        // The refused run leaves the holder's lock in place.
+        #expect(try String(contentsOfFile: dir + "/.strata/lock", encoding: .utf8).hasPrefix("pid \(getpid())"))
         try "pid 2147483000 on \(host), since then".write(toFile: dir + "/.strata/lock", atomically: true, encoding: .utf8)
         let stale = try runProcess(bin, ["run", input, "--k", "3"])
-        #expect(stale.status == 0, "stderr: \(stale.stderr)")
+        // A takeover is a warning: exit 3, and it is in run.warnings (README: warnings mean exit 3).
+        #expect(stale.status == 3, "stderr: \(stale.stderr)")
         #expect(stale.stderr.contains("took over a stale lock"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/.strata/lock"))
+        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/.strata/topics.json"))) as! [String: Any]
+        #expect(((doc["run"] as! [String: Any])["warnings"] as! [String]).contains { $0.contains("stale lock") })
+        // An empty lock file (a crash between creating and writing it) blocks only while it is fresh.
+        FileManager.default.createFile(atPath: dir + "/.strata/lock", contents: Data())
+        let fresh = try runProcess(bin, ["run", input, "--k", "3", "--quiet"])
+        #expect(fresh.status == 4 && fresh.stderr.contains("unknown owner"), "stderr: \(fresh.stderr)")
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: dir + "/.strata/lock")
+        let old = try runProcess(bin, ["run", input, "--k", "3", "--quiet", "--full"])
+        #expect(old.status == 3 && old.stderr.contains("empty lock file"), "stderr: \(old.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/.strata/lock"))
     }
 

@@ -70,7 +70,8 @@ struct PostgresTests {
         print("PostgreSQL: \(kills) of 8 runs killed while writing; the table held one run's columns every time")
         #expect(kills >= 4)
         let last = try runProcess(bin, ["run", source, "--k", "8", "--state", dir + "/.strata", "--quiet"])
-        #expect(last.status == 0, "stderr: \(last.stderr)")
+        // The last kill left its lock behind: taking it over is a warning (exit 3), nothing else is.
+        #expect(last.status == 0 || (last.status == 3 && last.stderr.contains("took over a stale lock")), "stderr: \(last.stderr)")
     }
 
     @Test("hostile table names are quoted, never executed")

@@ -58,7 +58,7 @@ func sampleRecords(_ name: String, count: Int) throws -> [[String: Any]] {
 
 /// Writes records into a new SQLite table `docs(id TEXT PRIMARY KEY, text TEXT, <label field> TEXT)`.
 func makeSQLiteCorpus(_ records: [[String: Any]], labelField: String, path: String) throws {
-    let db = try SQLiteDatabase(path: path)
+    let db = try SQLiteDatabase(path: path, keepJournalMode: true)   // a user's database: rollback journal
     try db.execute("CREATE TABLE docs (id TEXT PRIMARY KEY, text TEXT NOT NULL, \(labelField) TEXT)")
     try db.transaction {
         let s = try db.prepare("INSERT INTO docs VALUES (?, ?, ?)")

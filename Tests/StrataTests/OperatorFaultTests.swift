@@ -1,0 +1,162 @@
+import Foundation
+import StrataStore
+import Testing
+
+/// Operator faults driven through the real release binary: bad options are usage errors (exit 2)
+/// that name the option and change nothing on disk.
+@Suite("operator faults: bad options (release CLI)")
+struct OperatorFaultTests {
+    /// A 60-document corpus in a fresh directory.
+    func corpus() throws -> (dir: String, input: String) {
+        let dir = makeTempDir()
+        let input = dir + "/f.jsonl"
+        try sampleRecords("fortunes-3000.jsonl", count: 60).map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        return (dir, input)
+    }
+
+    static let cases: [(args: [String], names: String)] = [
+        (["--bogus-flag"], "--bogus-flag"),
+        (["--k", "-3"], "--k"),
+        (["--k", "1"], "--k"),
+        (["--llm-base-url", "not-a-url"], "--llm-base-url"),
+        (["--llm-base-url", "ftp://example.com/v1"], "--llm-base-url"),
+        (["--embedding-base-url", "localhost:8080"], "--embedding-base-url"),
+        (["--max-cost", "-1"], "--max-cost"),
+        (["--max-cost", "nan"], "--max-cost"),
+        (["--llm-concurrency", "0"], "--llm-concurrency"),
+        (["--llm-concurrency", "-2"], "--llm-concurrency"),
+        (["--llm-timeout", "0"], "--llm-timeout"),
+        (["--llm-mode", "telepathy"], "--llm-mode"),
+    ]
+
+    @Test("usage errors exit 2, name the option, and write nothing", arguments: cases.indices)
+    func usage(_ i: Int) throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let (dir, input) = try corpus()
+        let (args, name) = Self.cases[i]
+        let r = try runProcess(bin, ["run", input, "--quiet"] + args)
+        #expect(r.status == 2, "\(args): exit \(r.status), stderr: \(r.stderr)")
+        #expect(r.stderr.contains(name) || r.stderr.contains(args.last!), "\(args): \(r.stderr)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir)
+        #expect(left == ["f.jsonl"], "\(args) left \(left)")
+    }
+}
+
+@Suite("operator faults: low-variety corpora")
+struct LowVarietyTests {
+    func write(_ texts: [String], count: Int) throws -> (dir: String, input: String) {
+        let dir = makeTempDir()
+        let input = dir + "/t.jsonl"
+        try (0..<count).map { #"{"id": "d\#($0)", "text": "\#(texts[$0 % texts.count])"}"# }.joined(separator: "\n")
+            .write(toFile: input, atomically: true, encoding: .utf8)
+        return (dir, input)
+    }
+
+    @Test("--k auto on 50 documents cycling through 3 texts finds at most 3 topics (the user never set k)")
+    func cycling() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let (dir, input) = try write(["the cat sat on the mat", "stock markets fell sharply today", "a recipe for lemon cake"], count: 50)
+        let r = try runProcess(bin, ["run", input, "--quiet"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/.strata/topics.json"))) as! [String: Any]
+        let topics = doc["topics"] as! [[String: Any]]
+        #expect((2...3).contains(topics.count))
+        let fixed = try runProcess(bin, ["run", input, "--quiet", "--k", "5", "--full"])
+        #expect(fixed.status == 2 && fixed.stderr.contains("distinct texts (3)"), "stderr: \(fixed.stderr)")
+    }
+
+    @Test("one text repeated: exit 1 with a message, nothing written")
+    func oneText() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let (dir, input) = try write(["same text"], count: 20)
+        let r = try runProcess(bin, ["run", input, "--quiet"])
+        #expect(r.status == 1 && r.stderr.contains("same text"), "stderr: \(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/t.topics.jsonl"))
+    }
+}
+
+@Suite("operator faults: hostile SQLite schemas")
+struct SQLiteSchemaFaultTests {
+    @Test("a user's topic_id TEXT column is refused, untouched; the database keeps its journal mode")
+    func userColumn() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let dir = makeTempDir()
+        let path = dir + "/kb.db"
+        try makeSQLiteCorpus(try sampleRecords("fortunes-3000.jsonl", count: 60), labelField: "category", path: path)
+        do {
+            let db = try SQLiteDatabase(path: path, keepJournalMode: true)
+            try db.execute("ALTER TABLE docs ADD COLUMN topic_id TEXT; UPDATE docs SET topic_id = 'mine'")
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let r = try runProcess(bin, ["run", "sqlite:\(path)?table=docs", "--k", "3", "--quiet"])
+        #expect(r.status == 1 && r.stderr.contains("topic_id") && r.stderr.contains("TEXT"), "stderr: \(r.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+
+        let clean = dir + "/clean.db"
+        try makeSQLiteCorpus(try sampleRecords("fortunes-3000.jsonl", count: 60), labelField: "category", path: clean)
+        let ok = try runProcess(bin, ["run", "sqlite:\(clean)?table=docs", "--k", "3", "--quiet"])
+        #expect(ok.status == 0, "stderr: \(ok.stderr)")
+        let db = try SQLiteDatabase(path: clean, readOnly: true)
+        #expect(try db.query("PRAGMA journal_mode").first?.first?.string == "delete")
+        #expect(!FileManager.default.fileExists(atPath: clean + "-wal"))
+    }
+}
+
+@Suite("operator faults: the JSON log ends with a summary")
+struct JSONLogSummaryTests {
+    func lines(_ stderr: String) -> [[String: Any]] {
+        stderr.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    @Test("success and failure both end with one summary event; --quiet --json-log prints no stage events")
+    func summary() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let dir = makeTempDir()
+        let input = dir + "/f.jsonl"
+        try sampleRecords("fortunes-3000.jsonl", count: 60).map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let ok = try runProcess(bin, ["run", input, "--k", "3", "--json-log"])
+        #expect(ok.status == 0, "stderr: \(ok.stderr)")
+        let events = lines(ok.stderr)
+        #expect(events.contains { $0["event"] as? String == "stage" })
+        let last = try #require(events.last)
+        #expect(last["event"] as? String == "summary" && last["exit_code"] as? Int == 0)
+        #expect(last["documents"] as? Int == 60 && last["topics"] as? Int == 3 && (last["warnings"] as? [String])?.isEmpty == true)
+        #expect((last["seconds"] as? Double).map { $0 > 0 } == true)
+        #expect(events.filter { $0["event"] as? String == "summary" }.count == 1)
+
+        let quiet = try runProcess(bin, ["run", input, "--k", "3", "--json-log", "--quiet"])
+        #expect(quiet.status == 0)
+        #expect(lines(quiet.stderr).map { $0["event"] as? String } == ["summary"], "\(quiet.stderr)")
+
+        let bad = try runProcess(bin, ["run", input, "--k", "3", "--json-log", "--max-cost", "-1"])
+        #expect(bad.status == 2)
+        let failure = try #require(lines(bad.stderr).last)
+        #expect(failure["event"] as? String == "summary" && failure["exit_code"] as? Int == 2)
+        #expect((failure["error"] as? String)?.contains("--max-cost") == true)
+    }
+}
+
+@Suite("operator faults: debris and paths")
+struct DebrisTests {
+    @Test("a temporary file left by a killed writer is removed by the next run; --state naming a file is exit 2")
+    func staleTemporary() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let dir = makeTempDir()
+        let input = dir + "/f.jsonl"
+        try sampleRecords("fortunes-3000.jsonl", count: 60).map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let debris = dir + "/.f.topics.jsonl.tmp-2147483000-deadbeef"
+        try "half a file".write(toFile: debris, atomically: false, encoding: .utf8)
+        let r = try runProcess(bin, ["run", input, "--k", "3", "--quiet"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: debris))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".tmp-") }.isEmpty)
+
+        let file = dir + "/not-a-dir"
+        try "x".write(toFile: file, atomically: true, encoding: .utf8)
+        let s = try runProcess(bin, ["run", input, "--k", "3", "--quiet", "--state", file])
+        #expect(s.status == 2 && s.stderr.contains("is a file"), "stderr: \(s.stderr)")
+    }
+}
