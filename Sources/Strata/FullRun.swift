@@ -34,6 +34,7 @@ enum FullRun {
                                                        reporter: reporter, store: options.dryRun?.storeEmbeddings ?? true)
         laps.lap("embed")
 
+        try Task.checkCancellation()
         reporter.stage("reduce (PCA)")
         let x = embedding.matrix
         let maxComponents = max(1, min(options.pcaMaxComponents, x.cols, docs.count - 1))
@@ -45,6 +46,7 @@ enum FullRun {
         reporter.info("\(pca.outputDimension) components, \(String(format: "%.1f", explained * 100))% of variance")
         laps.lap("pca")
 
+        try Task.checkCancellation()
         reporter.stage("cluster (k-means)")
         var base = KMeans.Options(k: 2)
         base.seed = options.seed
@@ -103,6 +105,7 @@ enum FullRun {
         let cluster = model.labels.map { remap[$0] }
         let k = order.count
 
+        try Task.checkCancellation()
         reporter.stage("describe topics")
         let description = Describe.run(documents: docs, embeddings: x, labels: cluster, k: k)
         laps.lap("describe")
@@ -157,6 +160,7 @@ enum FullRun {
         // Labels: matched topics keep theirs (unless --relabel) while their membership changed by at most
         // --relabel-share (1 − Jaccard of old and new documents), as in incremental runs; the rest are
         // asked for. A topic matched across a change of k or a large drift keeps its id but is relabelled.
+        try Task.checkCancellation()
         reporter.stage("label topics (\(options.labeler))")
         let previousTopics = Dictionary(uniqueKeysWithValues: (previous?.document.topics ?? []).map { ($0.id, $0) })
         var labels = description.sketches.map(KeywordLabeler.label)
@@ -190,6 +194,7 @@ enum FullRun {
         let confidence = try await Labeling.confidence(labels.map(\.label), centroids: description.centroids, options: options)
         laps.lap("label")
 
+        try Task.checkCancellation()
         reporter.stage("hierarchy")
         let hierarchy = try await Hierarchy.build(description: description, labels: labels, documents: docs,
                                                   topicOfDocument: cluster, spec: options.labeler, options: options,

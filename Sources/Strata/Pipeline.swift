@@ -111,6 +111,7 @@ public enum Pipeline {
         reporter.info("\(docs.count) documents")
         laps.lap("read")
 
+        try Task.checkCancellation()
         let lock = try takeLock(options.stateDirectory, reporter: reporter)
         defer { lock.release() }
         if let stale = lock.tookOverFrom { warnings.append("took over a stale lock (\(stale))") }
@@ -158,6 +159,8 @@ public enum Pipeline {
         o.manifest.warnings = warnings + o.manifest.warnings
         o.manifest.source = options.source.description
 
+        // The last safe point: a SIGTERM/SIGINT before it changes nothing; the write is not interrupted.
+        try Task.checkCancellation()
         // Write: topic columns at the source, then state (one transaction), then topics.json.
         reporter.stage("write")
         var columns: [String: TopicColumns] = [:]

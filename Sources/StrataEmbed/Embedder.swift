@@ -58,8 +58,23 @@ public struct MiniLMEmbedder: Embedder {
         fingerprint = Self.fingerprintString
     }
 
+    /// Embeds in slices of `options.chunkSize` texts (the encoder's own chunking, so the vectors are
+    /// identical) and stops between slices when the task is cancelled (SIGTERM/SIGINT at the CLI).
     public func embed(_ texts: [String], progress: (@Sendable (Int, Int) -> Void)?) async throws -> EmbeddingBatch {
-        EmbeddingBatch(dimension: encoder.dimension, values: encoder.embed(texts, options: options, progress: progress))
+        let slice = max(1, options.chunkSize)
+        var values: [Float] = []
+        values.reserveCapacity(texts.count * encoder.dimension)
+        var start = 0
+        while start < texts.count {
+            try Task.checkCancellation()
+            let end = min(texts.count, start + slice)
+            let offset = start, total = texts.count
+            var sliceProgress: (@Sendable (Int, Int) -> Void)?
+            if let progress { sliceProgress = { done, _ in progress(offset + done, total) } }
+            values += encoder.embed(Array(texts[start..<end]), options: options, progress: sliceProgress)
+            start = end
+        }
+        return EmbeddingBatch(dimension: encoder.dimension, values: values)
     }
 
     /// Token count of `text` as the model sees it (with [CLS]/[SEP], truncated to 256).

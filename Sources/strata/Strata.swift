@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import Strata
 import StrataLinalg
 import StrataStore
@@ -25,7 +26,17 @@ struct StrataCommand: AsyncParsableCommand {
     static func main() async {
         do {
             var command = try parseAsRoot()
-            if var asyncCommand = command as? AsyncParsableCommand { try await asyncCommand.run() } else { try command.run() }
+            if let asyncCommand = command as? AsyncParsableCommand {
+                // The parsed command moves into the task and is used only there.
+                nonisolated(unsafe) var moved = asyncCommand
+                let task = Task { try await moved.run() }
+                // `strata mcp` serves until its client goes away: a signal ends it at once, as before.
+                let watch = command is MCPCommand ? [] : Interrupt.watch { task.cancel() }
+                defer { watch.forEach { $0.cancel() } }
+                try await task.value
+            } else {
+                try command.run()
+            }
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
@@ -71,11 +82,46 @@ struct LogOptions: ParsableArguments {
     var reporter: ConsoleReporter { ConsoleReporter(mode: jsonLog ? (quiet ? .quietJSON : .json) : (quiet ? .quiet : .human)) }
 }
 
+/// SIGTERM and SIGINT: the first one cancels the running command, which stops at its next safe point
+/// (between stages or embedding slices; never inside the write), releases the state lock, removes its
+/// temporary files and exits 128 + the signal number with a message. A second signal kills at once.
+enum Interrupt {
+    private static let received = Mutex<Int32>(0)
+
+    /// The signal that stopped the run (0 when none arrived).
+    static var signal: Int32 { received.withLock { $0 } }
+
+    /// Starts watching; `cancel` runs once, on the first signal.
+    static func watch(_ cancel: @escaping @Sendable () -> Void) -> [DispatchSourceSignal] {
+        [SIGTERM, SIGINT].map { sig in
+            Foundation.signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                let first = received.withLock { r -> Bool in defer { if r == 0 { r = sig } }; return r == 0 }
+                if first {
+                    FileHandle.standardError.write(Data("strata: \(sig == SIGTERM ? "SIGTERM" : "SIGINT") received; stopping at the next safe point (again to kill now)\n".utf8))
+                    cancel()
+                } else {
+                    Foundation.signal(sig, SIG_DFL)
+                    kill(getpid(), sig)
+                }
+            }
+            source.resume()
+            return source
+        }
+    }
+}
+
 /// Maps library errors to messages and exit codes — the one place an error becomes an exit code.
 func fail(_ error: Error) -> (code: ExitCode, message: String) {
     let message: String
     var code: Int32 = 1
-    if let e = error as? StrataError { message = e.message; code = e.exitCode } else { message = "\(error)" }
+    if let e = error as? StrataError { message = e.message; code = e.exitCode }
+    else if error is CancellationError, Interrupt.signal != 0 {
+        let name = Interrupt.signal == SIGTERM ? "SIGTERM" : "SIGINT"
+        message = "stopped by \(name) at a safe point: the source, the state and topics.json are as the last completed run left them"
+        code = 128 + Interrupt.signal
+    } else { message = "\(error)" }
     FileHandle.standardError.write(Data("error: \(message)\n".utf8))
     return (ExitCode(code), message)
 }

@@ -160,3 +160,101 @@ struct DebrisTests {
         #expect(s.status == 2 && s.stderr.contains("is a file"), "stderr: \(s.stderr)")
     }
 }
+
+@Suite("operator faults: SIGTERM and SIGINT stop at a safe point (release CLI)", .serialized)
+struct SignalTests {
+    /// Runs `strata` with `--json-log`, sends `sig` once the stage `target` has begun, and returns the
+    /// exit status and standard error.
+    static func signalDuring(_ bin: String, _ args: [String], target: String, sig: Int32) throws -> (status: Int32, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin)
+        p.arguments = args + ["--json-log"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        var text = ""
+        let handle = err.fileHandleForReading
+        var sent = false
+        while !sent {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+            if text.contains(#""stage":"\#(target)"#) { kill(p.processIdentifier, sig); sent = true }
+        }
+        text += String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, text)
+    }
+
+    @Test("SIGTERM while embedding: exit 143 with a message and a summary, no lock, no output, no debris")
+    func term() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let dir = makeTempDir()
+        let input = dir + "/f.jsonl"
+        try FileManager.default.copyItem(atPath: repoRoot.appendingPathComponent("corpora/sample/fortunes-3000.jsonl").path, toPath: input)
+        let r = try Self.signalDuring(bin, ["run", input, "--k", "5"], target: "embed", sig: SIGTERM)
+        #expect(r.status == 143, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("stopped by SIGTERM at a safe point"))
+        #expect(r.stderr.contains(#""exit_code":143"#))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/.strata/lock"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/f.topics.jsonl"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".tmp-") }.isEmpty)
+    }
+
+    @Test("SIGINT during a refit: exit 130, the previous outputs byte for byte, and the next run completes")
+    func int() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let dir = makeTempDir()
+        let input = dir + "/f.jsonl"
+        try sampleRecords("fortunes-3000.jsonl", count: 1500).map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let first = try runProcess(bin, ["run", input, "--k", "5", "--quiet"])
+        #expect(first.status == 0, "stderr: \(first.stderr)")
+        let before = try [dir + "/f.topics.jsonl", dir + "/.strata/topics.json"].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        let r = try Self.signalDuring(bin, ["run", input, "--k", "6", "--full", "--cold-start"], target: "reduce (PCA)", sig: SIGINT)
+        #expect(r.status == 130, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("stopped by SIGINT"))
+        let after = try [dir + "/f.topics.jsonl", dir + "/.strata/topics.json"].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        #expect(after == before)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/.strata/lock"))
+        let next = try runProcess(bin, ["run", input, "--k", "6", "--quiet"])
+        #expect(next.status == 0, "stderr: \(next.stderr)")
+    }
+}
+
+@Suite("operator faults: a full disk (tmpfs the test mounts and removes)", .serialized)
+struct DiskFullTests {
+    /// Mounts a tmpfs of `megabytes` at a fresh folder; nil (reported) when mounting is not allowed.
+    static func mountTmpfs(megabytes: Int) throws -> String? {
+        let dir = makeTempDir() + "/small-fs"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let r = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", dir])
+        return require(r.status == 0 ? dir : nil, "a tmpfs mount (needs root: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))")
+    }
+
+    @Test("no space for the topic columns: exit 1 naming the file, previous outputs and state byte for byte, no debris")
+    func full() throws {
+        guard let bin = require(strataBinary, "the release strata binary"), let fs = try Self.mountTmpfs(megabytes: 3) else { return }
+        defer { _ = try? runProcess("/bin/umount", [fs]) }
+        let state = makeTempDir() + "/.strata"
+        let input = fs + "/f.jsonl"
+        try sampleRecords("fortunes-3000.jsonl", count: 1500).map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let first = try runProcess(bin, ["run", input, "--k", "5", "--quiet", "--state", state])
+        #expect(first.status == 0, "stderr: \(first.stderr)")
+        let output = fs + "/f.topics.jsonl"
+        let before = try [output, state + "/topics.json", state + "/state.db"].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        // Fill the file system to within 4 KB.
+        let free = (try FileManager.default.attributesOfFileSystem(forPath: fs)[.systemFreeSize] as? NSNumber)?.intValue ?? 0
+        FileManager.default.createFile(atPath: fs + "/filler", contents: Data(count: max(0, free - 4096)))
+        let r = try runProcess(bin, ["run", input, "--k", "6", "--full", "--quiet", "--state", state])
+        #expect(r.status == 1, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains(output) && r.stderr.contains("no space left"), "stderr: \(r.stderr)")
+        #expect(!r.stderr.contains("NSCocoaErrorDomain"))
+        let after = try [output, state + "/topics.json", state + "/state.db"].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        #expect(after[0] == before[0] && after[1] == before[1])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: fs).sorted() == ["f.jsonl", "f.topics.jsonl", "filler"])
+        #expect(!FileManager.default.fileExists(atPath: state + "/lock"))
+    }
+}
