@@ -72,8 +72,8 @@ let package = Package(
         .testTarget(name: "StrataHTTPTests", dependencies: ["StrataHTTP", "StrataTestSupport"]),
         .testTarget(name: "StrataLabelTests", dependencies: ["StrataLabel", "StrataHTTP", "StrataTestSupport"]),
         .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore"], exclude: ["Malformed"]),
-        .testTarget(name: "StrataEmbedTests", dependencies: ["StrataEmbed", "StrataHTTP", "StrataTestSupport"]),
-        .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataStore", "StrataLinalg"]),
+        .testTarget(name: "StrataEmbedTests", dependencies: ["StrataEmbed", "StrataHTTP", "StrataTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataStore", "StrataLinalg", "StrataEmbed", "StrataLabel", "StrataTestSupport"]),
         .testTarget(
             name: "StrataLinalgTests",
             dependencies: ["StrataLinalg"],

@@ -133,9 +133,10 @@ enum Labeling {
         usage.calls = result.calls; usage.promptTokens = result.promptTokens; usage.completionTokens = result.completionTokens
         if !pending.isEmpty { result.usage = usage }
         let fellBack = result.labels.filter { $0.source == .keywords }.count
-        let failed = outcomes.filter { $0.notes.contains { $0.hasPrefix("LLM request failed") } }.count
-        if failed > 0 {
-            let msg = "\(failed) of \(requests.count) \(what) label request(s) failed; their labels fell back to keywords (see run.labeler.notes)"
+        let failures = outcomes.compactMap { $0.notes.first { $0.hasPrefix("LLM request failed") } }
+        if let first = failures.first {
+            let msg = "\(failures.count) of \(requests.count) \(what) label request(s) failed; their labels fell back to keywords — "
+                + "check --llm-base-url, the model name and the server (first: \(first.dropFirst("LLM request failed: ".count).prefix(200)))"
             result.warnings.append(msg)
             reporter.warning(msg)
         } else if fellBack > 0 {

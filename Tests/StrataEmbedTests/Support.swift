@@ -2,7 +2,8 @@ import Foundation
 import Testing
 @testable import StrataEmbed
 
-/// One line of ../shared/fixtures/minilm-reference.jsonl.
+/// One line of Tests/StrataEmbedTests/Fixtures/minilm-reference.jsonl (sentence-transformers' output;
+/// provenance in that folder's README).
 struct ReferenceRecord: Decodable, Sendable {
     var text: String
     var input_ids: [Int32]
@@ -14,8 +15,8 @@ enum Fixtures {
     static let repoRoot: URL = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static let referenceURL = repoRoot
-        .appendingPathComponent("../shared/fixtures/minilm-reference.jsonl").standardizedFileURL
+    /// Inside the repository, so a clone made anywhere passes (it used to be read from ../shared).
+    static let referenceURL = repoRoot.appendingPathComponent("Tests/StrataEmbedTests/Fixtures/minilm-reference.jsonl")
 
     /// The 144 reference records, in file order.
     static func reference() throws -> [ReferenceRecord] {

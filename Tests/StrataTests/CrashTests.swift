@@ -5,7 +5,7 @@ import Testing
 
 /// Crash safety (issue 5): `strata run` killed with SIGKILL in every stage never leaves a half-written
 /// state, topics.json or topic column, and the next run completes.
-@Suite("crash safety: SIGKILL in every stage (release CLI)", .serialized)
+@Suite("crash safety: SIGKILL in every stage (release CLI)", .serialized, .needsReleaseBinary)
 struct CrashTests {
     /// Starts `strata run … --json-log`, waits for the stage `target` to begin, sleeps up to
     /// `maxDelay` seconds and kills the process. Returns the stage the run was in when killed, or nil

@@ -3,7 +3,7 @@ import StrataLinalg
 import StrataStore
 import Testing
 
-@Suite("strata run end to end (release CLI)", .serialized)
+@Suite("strata run end to end (release CLI)", .serialized, .needsReleaseBinary)
 struct EndToEndTests {
     @Test("keyword labels on JSONL: topic file beside the input, topics.json, second run embeds nothing")
     func keywordRunJSONL() throws {
@@ -109,7 +109,7 @@ struct EndToEndTests {
         #expect(usage.status == 2)
     }
 
-    @Test("real local LLM: strata estimate predicts the prompts and first-attempt input tokens of the run within 5%")
+    @Test("real local LLM: strata estimate predicts the prompts and first-attempt input tokens of the run within 5%", .needsLLM)
     func estimateMatchesRun() throws {
         guard let bin = require(strataBinary, "the release strata binary"),
               let url = require(llmURL, "the local LLM server (STRATA_TEST_LLM_URL)") else { return }
@@ -145,7 +145,7 @@ struct EndToEndTests {
         #expect(e["embedding_tokens"] as! Int == (manifest["counts"] as! [String: Any])["embedded_tokens"] as! Int)
     }
 
-    @Test("real local LLM: estimate on a state with no history is within 5% of first-attempt tokens and 20% of calls (fortunes sample)")
+    @Test("real local LLM: estimate on a state with no history is within 5% of first-attempt tokens and 20% of calls (fortunes sample)", .needsLLM)
     func estimateWithoutHistory() throws {
         guard let bin = require(strataBinary, "the release strata binary"),
               let url = require(llmURL, "the local LLM server (STRATA_TEST_LLM_URL)") else { return }
@@ -170,7 +170,7 @@ struct EndToEndTests {
         for t in doc["topics"] as! [[String: Any]] { #expect((t["label_confidence"] as! Double) > 0, "\(t["label"]!)") }
     }
 
-    @Test("real local LLM: labels ≤ 6 words with sources, schema-valid topics.json, SQLite columns match, rerun costs nothing")
+    @Test("real local LLM: labels ≤ 6 words with sources, schema-valid topics.json, SQLite columns match, rerun costs nothing", .needsLLM)
     func llmRunSQLite() throws {
         guard let bin = require(strataBinary, "the release strata binary"),
               let url = require(llmURL, "the local LLM server (STRATA_TEST_LLM_URL)") else { return }

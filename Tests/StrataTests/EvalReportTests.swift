@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `strata eval` and `strata report` (issue 7).
-@Suite("eval and HTML report (release CLI)", .serialized)
+@Suite("eval and HTML report (release CLI)", .serialized, .needsReleaseBinary)
 struct EvalReportTests {
     static func corpus(_ count: Int) throws -> (dir: String, input: String) {
         let dir = makeTempDir()

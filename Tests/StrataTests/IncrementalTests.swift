@@ -3,7 +3,7 @@ import StrataStore
 import Testing
 
 /// Nightly runs (issue 5): incremental updates, stable ids across refits, lineage, locking.
-@Suite("nightly runs: incremental, stable ids, lineage, lock (release CLI)", .serialized)
+@Suite("nightly runs: incremental, stable ids, lineage, lock (release CLI)", .serialized, .needsReleaseBinary)
 struct IncrementalTests {
     static func writeJSONL(_ records: [[String: Any]], _ path: String) throws {
         try records.map { String(decoding: try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]), as: UTF8.self) }
@@ -20,7 +20,7 @@ struct IncrementalTests {
         try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/.strata/topics.json"))) as! [String: Any]
     }
 
-    @Test("90% fit, then 5% new, 2% changed, 1% removed: only those embedded, unchanged keep ids, LLM only for changed topics")
+    @Test("90% fit, then 5% new, 2% changed, 1% removed: only those embedded, unchanged keep ids, LLM only for changed topics", .needsLLM)
     func incrementalRun() throws {
         guard let bin = require(strataBinary, "the release strata binary"),
               let url = require(llmURL, "the local LLM server (STRATA_TEST_LLM_URL)") else { return }

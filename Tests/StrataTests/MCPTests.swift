@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `strata mcp` (issue 6): an MCP client (the official Python SDK) drives the server over stdio.
-@Suite("MCP server (release CLI + Python MCP client)", .serialized)
+@Suite("MCP server (release CLI + Python MCP client)", .serialized, .needsReleaseBinary)
 struct MCPTests {
     @Test("lists the tools, calls each against topics.json and the search reference; bad arguments are tool errors")
     func pythonClient() throws {

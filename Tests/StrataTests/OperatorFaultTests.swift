@@ -1,10 +1,11 @@
 import Foundation
 import StrataStore
+import StrataTestSupport
 import Testing
 
 /// Operator faults driven through the real release binary: bad options are usage errors (exit 2)
 /// that name the option and change nothing on disk.
-@Suite("operator faults: bad options (release CLI)")
+@Suite("operator faults: bad options (release CLI)", .needsReleaseBinary)
 struct OperatorFaultTests {
     /// A 60-document corpus in a fresh directory.
     func corpus() throws -> (dir: String, input: String) {
@@ -43,7 +44,7 @@ struct OperatorFaultTests {
     }
 }
 
-@Suite("operator faults: low-variety corpora")
+@Suite("operator faults: low-variety corpora", .needsReleaseBinary)
 struct LowVarietyTests {
     func write(_ texts: [String], count: Int) throws -> (dir: String, input: String) {
         let dir = makeTempDir()
@@ -76,7 +77,7 @@ struct LowVarietyTests {
     }
 }
 
-@Suite("operator faults: hostile SQLite schemas")
+@Suite("operator faults: hostile SQLite schemas", .needsReleaseBinary)
 struct SQLiteSchemaFaultTests {
     @Test("a user's topic_id TEXT column is refused, untouched; the database keeps its journal mode")
     func userColumn() throws {
@@ -103,7 +104,7 @@ struct SQLiteSchemaFaultTests {
     }
 }
 
-@Suite("operator faults: the JSON log ends with a summary")
+@Suite("operator faults: the JSON log ends with a summary", .needsReleaseBinary)
 struct JSONLogSummaryTests {
     func lines(_ stderr: String) -> [[String: Any]] {
         stderr.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -138,7 +139,7 @@ struct JSONLogSummaryTests {
     }
 }
 
-@Suite("operator faults: debris and paths")
+@Suite("operator faults: debris and paths", .needsReleaseBinary)
 struct DebrisTests {
     @Test("a temporary file left by a killed writer is removed by the next run; --state naming a file is exit 2")
     func staleTemporary() throws {
@@ -161,7 +162,7 @@ struct DebrisTests {
     }
 }
 
-@Suite("operator faults: SIGTERM and SIGINT stop at a safe point (release CLI)", .serialized)
+@Suite("operator faults: SIGTERM and SIGINT stop at a safe point (release CLI)", .serialized, .needsReleaseBinary)
 struct SignalTests {
     /// Runs `strata` with `--json-log`, sends `sig` once the stage `target` has begun, and returns the
     /// exit status and standard error.
@@ -200,6 +201,7 @@ struct SignalTests {
         #expect(!FileManager.default.fileExists(atPath: dir + "/.strata/lock"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/f.topics.jsonl"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".tmp-") }.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/.strata/state.db-wal"))
     }
 
     @Test("SIGINT during a refit: exit 130, the previous outputs byte for byte, and the next run completes")
@@ -223,7 +225,7 @@ struct SignalTests {
     }
 }
 
-@Suite("operator faults: a full disk (tmpfs the test mounts and removes)", .serialized)
+@Suite("operator faults: a full disk (tmpfs the test mounts and removes)", .serialized, .needsReleaseBinary)
 struct DiskFullTests {
     /// Mounts a tmpfs of `megabytes` at a fresh folder; nil (reported) when mounting is not allowed.
     static func mountTmpfs(megabytes: Int) throws -> String? {
@@ -256,5 +258,107 @@ struct DiskFullTests {
         #expect(after[0] == before[0] && after[1] == before[1])
         #expect(try FileManager.default.contentsOfDirectory(atPath: fs).sorted() == ["f.jsonl", "f.topics.jsonl", "filler"])
         #expect(!FileManager.default.fileExists(atPath: state + "/lock"))
+    }
+}
+
+/// The real binary against a scripted LLM server (a stand-in only for the server's faults).
+@Suite("operator faults: an LLM server that misbehaves (release CLI, scripted server)", .serialized, .needsReleaseBinary)
+struct LLMServerFaultTests {
+    static func completion(_ text: String) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: [
+            "choices": [["text": text, "index": 0]], "usage": ["prompt_tokens": 300, "completion_tokens": 5],
+        ]), as: UTF8.self)
+    }
+
+    /// Runs `strata run --k 3` on 300 glosses against `replies`; returns the result and topics.json.
+    func run(_ replies: [ScriptedHTTPServer.Reply], k: Int = 3, extra: [String] = []) throws -> (ProcessResult, [String: Any]?, Double) {
+        guard let bin = require(strataBinary, "the release strata binary") else { return (ProcessResult(status: -1, stdout: "", stderr: ""), nil, 0) }
+        let dir = makeTempDir()
+        let input = dir + "/n.jsonl"
+        try sampleRecords("wordnet-nouns-3000.jsonl", count: 300).map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let server = try ScriptedHTTPServer(replies)
+        defer { server.stop() }
+        let start = Date()
+        let r = try runProcess(bin, ["run", input, "--k", String(k), "--quiet", "--labeler", "openai:test-model",
+                                     "--llm-base-url", server.baseURL.absoluteString] + extra)
+        let seconds = Date().timeIntervalSince(start)
+        let doc = try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/.strata/topics.json"))) as? [String: Any]
+        return (r, doc, seconds)
+    }
+
+    func labels(_ doc: [String: Any]?) -> [String] { (doc?["topics"] as? [[String: Any]] ?? []).map { $0["label"] as! String } }
+
+    @Test("HTTP 500 on every request: exit 3, keyword labels, warnings for topics and parents that say what to check")
+    func http500() throws {
+        let (r, doc, _) = try run([.init(status: 500, body: "internal error")], k: 6)
+        guard r.status != -1 else { return }
+        #expect(r.status == 3, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("check --llm-base-url") && r.stderr.contains("HTTP 500"), "stderr: \(r.stderr)")
+        #expect(labels(doc).count == 6)
+        let warnings = (doc?["run"] as? [String: Any])?["warnings"] as? [String] ?? []
+        #expect(warnings.contains { $0.contains("topic label request(s) failed") })
+        #expect(warnings.contains { $0.contains("parent label request(s) failed") }, "\(warnings)")
+    }
+
+    @Test("503 then 429 with Retry-After: waited out, the labels are the model's, exit 0")
+    func transient() throws {
+        let (r, doc, _) = try run([.init(status: 503, body: "busy"), .init(status: 429, headers: ["Retry-After": "1"], body: "slow"),
+                                   .init(body: Self.completion(" Animals\nDescription: Animals."))])
+        guard r.status != -1 else { return }
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let topics = doc?["topics"] as? [[String: Any]] ?? []
+        // One answer for every topic: it is published once, for the topic it lands on; the others get keyphrases.
+        #expect(topics.filter { $0["label"] as? String == "Animals" && $0["label_source"] as? String == "llm" }.count == 1, "\(labels(doc))")
+        #expect(topics.allSatisfy { ($0["label_confidence"] as? Double ?? -1) > 0 })
+    }
+
+    @Test("a garbage body: exit 3, the warning names the malformed reply")
+    func garbage() throws {
+        let (r, _, _) = try run([.init(body: "<html>oops</html>")])
+        guard r.status != -1 else { return }
+        #expect(r.status == 3 && r.stderr.contains("not an OpenAI completion"), "stderr: \(r.stderr)")
+    }
+
+    @Test("prose and over-long answers never become labels over six words or about 'documents'")
+    func prose() throws {
+        for text in [" Well, I think these documents are mostly about many different things",
+                     " Pets and animals of every kind in the wide world today"] {
+            let (r, doc, _) = try run([.init(body: Self.completion(text))])
+            guard r.status != -1 else { return }
+            #expect(r.status == 0, "stderr: \(r.stderr)")
+            for l in labels(doc) {
+                #expect(l.split(separator: " ").count <= 6 && !l.lowercased().contains("documents"), "\(l)")
+            }
+        }
+    }
+
+    @Test("a changed --labeler is never ignored: the next run refits, says why, and asks the new labeler")
+    func labelerChange() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let dir = makeTempDir()
+        let input = dir + "/n.jsonl"
+        try sampleRecords("wordnet-nouns-3000.jsonl", count: 300).map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        #expect(try runProcess(bin, ["run", input, "--k", "3", "--quiet"]).status == 0)
+        let server = try ScriptedHTTPServer([.init(body: Self.completion(" Animals"))])
+        defer { server.stop() }
+        let r = try runProcess(bin, ["run", input, "--quiet", "--labeler", "openai:test-model", "--llm-base-url", server.baseURL.absoluteString])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/.strata/topics.json"))) as! [String: Any]
+        let run = doc["run"] as! [String: Any]
+        #expect((run["refit_reason"] as? String)?.contains("the labeler changed") == true, "\(run["refit_reason"] ?? "nil")")
+        #expect((run["labeler"] as! [String: Any])["calls"] as? Int == 3)
+        #expect(server.requests.count == 3)
+    }
+
+    @Test("hang-ups and stalls end in keyword labels within bounded time (--llm-timeout), exit 3")
+    func hangups() throws {
+        let (dropped, _, _) = try run([.init(dropConnection: true)])
+        guard dropped.status != -1 else { return }
+        #expect(dropped.status == 3, "stderr: \(dropped.stderr)")
+        let (stalled, _, seconds) = try run([.init(body: Self.completion(" Late"), delay: 5)], extra: ["--llm-timeout", "0.5"])
+        #expect(stalled.status == 3, "stderr: \(stalled.stderr)")
+        #expect(seconds < 60)
     }
 }

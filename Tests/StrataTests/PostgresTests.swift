@@ -3,7 +3,7 @@ import Testing
 
 /// PostgreSQL source and sink (issue 6) against the throwaway cluster `scripts/test.sh` starts
 /// (`scripts/pg-server.sh`; its URL in STRATA_TEST_PG_URL).
-@Suite("PostgreSQL source and sink (release CLI, real server)", .serialized)
+@Suite("PostgreSQL source and sink (release CLI, real server)", .serialized, .needsReleaseBinary, .needsPostgres)
 struct PostgresTests {
     static var pgURL: String? { ProcessInfo.processInfo.environment["STRATA_TEST_PG_URL"].flatMap { $0.isEmpty ? nil : $0 } }
 

@@ -8,10 +8,45 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
 /// True under CI, where missing services are failures rather than skips.
 let underCI = ProcessInfo.processInfo.environment["CI"] == "true"
 
-/// The release `strata` binary built by scripts/test.sh (end-to-end tests drive the real CLI).
-var strataBinary: String? {
+/// The release `strata` binary built by scripts/test.sh (end-to-end tests drive the real CLI); nil
+/// when it is missing or older than any file under Sources/ (a stale binary would test old code).
+let strataBinary: String? = {
     let p = repoRoot.appendingPathComponent(".build/release/strata").path
-    return FileManager.default.isExecutableFile(atPath: p) ? p : nil
+    guard FileManager.default.isExecutableFile(atPath: p), let built = modified(p) else { return nil }
+    if let newest = newestSource, newest > built {
+        print("STALE: \(p) is older than the sources; run `swift build -c release --product strata` (scripts/test.sh does)")
+        return nil
+    }
+    return p
+}()
+
+func modified(_ path: String) -> Date? {
+    (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+}
+
+/// The newest modification time of a file under Sources/ (Package.swift is left out: a change to a
+/// test target's settings does not relink the binary).
+let newestSource: Date? = {
+    let root = repoRoot.appendingPathComponent("Sources").path
+    let files = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).map { root + "/" + $0 }
+    return files.compactMap(modified).max()
+}()
+
+extension Trait where Self == ConditionTrait {
+    /// Runs when the release binary is there and current; under CI always (its absence then fails
+    /// through ``require(_:_:)``). Elsewhere a missing binary shows the test as skipped, never passed.
+    static var needsReleaseBinary: Self {
+        .enabled(if: underCI || strataBinary != nil, "needs a current release binary: swift build -c release --product strata")
+    }
+    /// Runs when the local LLM server is up (scripts/test.sh starts it); under CI always.
+    static var needsLLM: Self {
+        .enabled(if: underCI || llmURL != nil, "needs the local LLM server: run the suite through scripts/test.sh")
+    }
+    /// Runs when a PostgreSQL server is up (scripts/test.sh starts one); under CI always.
+    static var needsPostgres: Self {
+        .enabled(if: underCI || ProcessInfo.processInfo.environment["STRATA_TEST_PG_URL"].map { !$0.isEmpty } == true,
+                 "needs PostgreSQL: run the suite through scripts/test.sh")
+    }
 }
 
 /// The local LLM server's base URL exported by scripts/test.sh.

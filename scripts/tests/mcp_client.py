@@ -9,6 +9,7 @@ exits 1 if any failed.
 """
 import asyncio
 import json
+import os
 import subprocess
 import sys
 
@@ -37,7 +38,10 @@ def payload(result):
 
 
 async def main():
-    params = StdioServerParameters(command=strata, args=["mcp", "--state", state])
+    # The SDK starts servers with a reduced environment; pass on where the model lives (as a desktop
+    # client's config would), or a STRATA_HOME elsewhere than the default leaves the server without it.
+    env = {k: v for k, v in os.environ.items() if k in ("STRATA_HOME", "HOME", "PATH", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    params = StdioServerParameters(command=strata, args=["mcp", "--state", state], env=env)
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as session:
             await session.initialize()
