@@ -90,8 +90,21 @@ public enum Pipeline {
     }
 
     /// Runs the job. Outputs are replaced atomically only after every stage succeeded; a failure or
-    /// interruption before that leaves the previous outputs untouched.
+    /// interruption before that leaves the previous outputs untouched. A first run that fills the disk
+    /// removes the state database it created: its WAL (as large as the failed write) would otherwise
+    /// keep the disk full, and nothing in it is worth keeping.
     public static func run(_ options: RunOptions, reporter: RunReporter = SilentReporter()) async throws -> RunResult {
+        let database = (options.stateDirectory as NSString).appendingPathComponent("state.db")
+        let fresh = !FileManager.default.fileExists(atPath: database)
+        do {
+            return try await runStages(options, reporter: reporter)
+        } catch let e as SQLiteDatabase.Error where fresh && e.isDiskFull {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+            throw e
+        }
+    }
+
+    static func runStages(_ options: RunOptions, reporter: RunReporter) async throws -> RunResult {
         let startedAt = Date()
         let runID = "run-" + String(Int(startedAt.timeIntervalSince1970)) + "-" + String(UUID().uuidString.prefix(6)).lowercased()
         let laps = Laps()

@@ -13,6 +13,8 @@ public final class SQLiteDatabase {
         public var description: String {
             "SQLite error \(code): \(message)" + (sql.map { " (in: \($0.prefix(200)))" } ?? "")
         }
+        /// SQLITE_FULL: the database or its journal could not grow.
+        public var isDiskFull: Bool { code & 0xff == SQLITE_FULL }
     }
 
     /// A value bound to or read from a statement.
@@ -55,8 +57,13 @@ public final class SQLiteDatabase {
     deinit { sqlite3_close_v2(handle) }
 
     func error(_ rc: Int32, _ sql: String?) -> Error {
-        Error(code: rc, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+        if rc & 0xff == SQLITE_FULL {
+            let dir = (path as NSString).deletingLastPathComponent
+            return Error(code: rc, message: "no space left for \(path): free space in \(dir) and rerun (nothing of this run was kept)", sql: nil)
+        }
+        return Error(code: rc, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
     }
+
 
     /// Runs one or more statements without parameters.
     public func execute(_ sql: String) throws {

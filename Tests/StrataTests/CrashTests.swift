@@ -11,17 +11,10 @@ struct CrashTests {
     /// `maxDelay` seconds and kills the process. Returns the stage the run was in when killed, or nil
     /// when the run ended first.
     static func killDuring(_ bin: String, _ args: [String], target: String, delay: Double) throws -> String? {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: bin)
-        p.arguments = args + ["--json-log"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
+        let (p, handle) = try launchWithJSONLog(bin, args)
         var buffer = Data()
         var stage: String?
         var triggered = false
-        let handle = err.fileHandleForReading
         while !triggered {
             let chunk = handle.availableData
             if chunk.isEmpty { break }

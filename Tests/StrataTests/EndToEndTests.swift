@@ -115,8 +115,7 @@ struct EndToEndTests {
               let url = require(llmURL, "the local LLM server (STRATA_TEST_LLM_URL)") else { return }
         let dir = makeTempDir()
         let input = dir + "/nouns.jsonl"
-        try sampleRecords("wordnet-nouns-3000.jsonl", count: 1500).map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
-            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        try writeSample("wordnet-nouns-3000.jsonl", count: 1500, to: input)
         let llm = ["--labeler", "openai:gemma-3-270m", "--llm-base-url", url]
         // A first run calibrates (tokenizer ratio, retries, reply length); then k changes, so the next
         // run refits and asks the LLM about the new topics.

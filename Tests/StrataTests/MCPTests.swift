@@ -15,8 +15,7 @@ struct MCPTests {
         if probe.status != 0 { print("NOT RUN: the Python package mcp is missing; run the suite through scripts/test.sh"); return }
         let dir = makeTempDir()
         let input = dir + "/nouns.jsonl"
-        try sampleRecords("wordnet-nouns-3000.jsonl", count: 800).map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
-            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        try writeSample("wordnet-nouns-3000.jsonl", count: 800, to: input)
         #expect(try runProcess(bin, ["run", input, "--k", "6", "--quiet"]).status == 0)
         let r = try runProcess("/usr/bin/env", ["python3", repoRoot.appendingPathComponent("scripts/tests/mcp_client.py").path, bin, dir + "/.strata"])
         print(r.stdout)

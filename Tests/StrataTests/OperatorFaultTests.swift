@@ -11,8 +11,7 @@ struct OperatorFaultTests {
     func corpus() throws -> (dir: String, input: String) {
         let dir = makeTempDir()
         let input = dir + "/f.jsonl"
-        try sampleRecords("fortunes-3000.jsonl", count: 60).map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
-            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        try writeSample("fortunes-3000.jsonl", count: 60, to: input)
         return (dir, input)
     }
 
@@ -115,8 +114,7 @@ struct JSONLogSummaryTests {
         guard let bin = require(strataBinary, "the release strata binary") else { return }
         let dir = makeTempDir()
         let input = dir + "/f.jsonl"
-        try sampleRecords("fortunes-3000.jsonl", count: 60).map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
-            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        try writeSample("fortunes-3000.jsonl", count: 60, to: input)
         let ok = try runProcess(bin, ["run", input, "--k", "3", "--json-log"])
         #expect(ok.status == 0, "stderr: \(ok.stderr)")
         let events = lines(ok.stderr)
@@ -146,8 +144,7 @@ struct DebrisTests {
         guard let bin = require(strataBinary, "the release strata binary") else { return }
         let dir = makeTempDir()
         let input = dir + "/f.jsonl"
-        try sampleRecords("fortunes-3000.jsonl", count: 60).map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
-            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        try writeSample("fortunes-3000.jsonl", count: 60, to: input)
         let debris = dir + "/.f.topics.jsonl.tmp-2147483000-deadbeef"
         try "half a file".write(toFile: debris, atomically: false, encoding: .utf8)
         let r = try runProcess(bin, ["run", input, "--k", "3", "--quiet"])
@@ -167,15 +164,8 @@ struct SignalTests {
     /// Runs `strata` with `--json-log`, sends `sig` once the stage `target` has begun, and returns the
     /// exit status and standard error.
     static func signalDuring(_ bin: String, _ args: [String], target: String, sig: Int32) throws -> (status: Int32, stderr: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: bin)
-        p.arguments = args + ["--json-log"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
+        let (p, handle) = try launchWithJSONLog(bin, args)
         var text = ""
-        let handle = err.fileHandleForReading
         var sent = false
         while !sent {
             let chunk = handle.availableData
@@ -209,8 +199,7 @@ struct SignalTests {
         guard let bin = require(strataBinary, "the release strata binary") else { return }
         let dir = makeTempDir()
         let input = dir + "/f.jsonl"
-        try sampleRecords("fortunes-3000.jsonl", count: 1500).map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
-            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        try writeSample("fortunes-3000.jsonl", count: 1500, to: input)
         let first = try runProcess(bin, ["run", input, "--k", "5", "--quiet"])
         #expect(first.status == 0, "stderr: \(first.stderr)")
         let before = try [dir + "/f.topics.jsonl", dir + "/.strata/topics.json"].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
@@ -241,8 +230,7 @@ struct DiskFullTests {
         defer { _ = try? runProcess("/bin/umount", [fs]) }
         let state = makeTempDir() + "/.strata"
         let input = fs + "/f.jsonl"
-        try sampleRecords("fortunes-3000.jsonl", count: 1500).map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
-            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        try writeSample("fortunes-3000.jsonl", count: 1500, to: input)
         let first = try runProcess(bin, ["run", input, "--k", "5", "--quiet", "--state", state])
         #expect(first.status == 0, "stderr: \(first.stderr)")
         let output = fs + "/f.topics.jsonl"
@@ -261,6 +249,26 @@ struct DiskFullTests {
     }
 }
 
+extension DiskFullTests {
+    @Test("a first run whose state fills the disk: exit 1 naming the state database, and no WAL left keeping the disk full")
+    func stateFull() throws {
+        guard let bin = require(strataBinary, "the release strata binary"), let fs = try Self.mountTmpfs(megabytes: 2) else { return }
+        defer { _ = try? runProcess("/bin/umount", [fs]) }
+        let dir = makeTempDir()
+        let input = dir + "/f.jsonl"
+        try writeSample("fortunes-3000.jsonl", count: 1500, to: input)
+        let r = try runProcess(bin, ["run", input, "--k", "5", "--quiet", "--state", fs + "/.strata"])
+        #expect(r.status == 1, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("no space left for \(fs)/.strata/state.db"), "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("free space in \(fs)/.strata"), "stderr: \(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: fs + "/.strata/state.db-wal"))
+        let free = (try FileManager.default.attributesOfFileSystem(forPath: fs)[.systemFreeSize] as? NSNumber)?.intValue ?? 0
+        #expect(free > 1_500_000, "only \(free) bytes free afterwards")
+        #expect(!FileManager.default.fileExists(atPath: fs + "/.strata/lock"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/f.topics.jsonl"))
+    }
+}
+
 /// The real binary against a scripted LLM server (a stand-in only for the server's faults).
 @Suite("operator faults: an LLM server that misbehaves (release CLI, scripted server)", .serialized, .needsReleaseBinary)
 struct LLMServerFaultTests {
@@ -275,8 +283,7 @@ struct LLMServerFaultTests {
         guard let bin = require(strataBinary, "the release strata binary") else { return (ProcessResult(status: -1, stdout: "", stderr: ""), nil, 0) }
         let dir = makeTempDir()
         let input = dir + "/n.jsonl"
-        try sampleRecords("wordnet-nouns-3000.jsonl", count: 300).map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
-            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        try writeSample("wordnet-nouns-3000.jsonl", count: 300, to: input)
         let server = try ScriptedHTTPServer(replies)
         defer { server.stop() }
         let start = Date()
@@ -338,8 +345,7 @@ struct LLMServerFaultTests {
         guard let bin = require(strataBinary, "the release strata binary") else { return }
         let dir = makeTempDir()
         let input = dir + "/n.jsonl"
-        try sampleRecords("wordnet-nouns-3000.jsonl", count: 300).map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
-            .joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        try writeSample("wordnet-nouns-3000.jsonl", count: 300, to: input)
         #expect(try runProcess(bin, ["run", input, "--k", "3", "--quiet"]).status == 0)
         let server = try ScriptedHTTPServer([.init(body: Self.completion(" Animals"))])
         defer { server.stop() }

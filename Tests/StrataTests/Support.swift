@@ -5,6 +5,24 @@ import Testing
 /// The repository root (two levels above this file's folder).
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+/// Starts `bin args --json-log` with standard error piped to the returned handle (output discarded).
+func launchWithJSONLog(_ bin: String, _ args: [String]) throws -> (Process, FileHandle) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: bin)
+    p.arguments = args + ["--json-log"]
+    let err = Pipe()
+    p.standardError = err
+    p.standardOutput = FileHandle.nullDevice
+    try p.run()
+    return (p, err.fileHandleForReading)
+}
+
+/// Writes the first `count` records of a shipped sample corpus as JSONL to `path`.
+func writeSample(_ name: String, count: Int, to path: String) throws {
+    try sampleRecords(name, count: count).map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+        .joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+}
+
 /// True under CI, where missing services are failures rather than skips.
 let underCI = ProcessInfo.processInfo.environment["CI"] == "true"
 
