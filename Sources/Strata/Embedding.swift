@@ -3,6 +3,7 @@ import StrataEmbed
 import StrataHTTP
 import StrataLinalg
 import StrataStore
+import Synchronization
 
 /// Embeddings for a set of documents, with what it cost.
 public struct EmbeddingResult: Sendable {
@@ -17,11 +18,20 @@ public struct EmbeddingResult: Sendable {
 
 /// Creates embedders from a spec and embeds documents through the state database's cache.
 public enum EmbeddingStage {
-    /// The embedder for `spec` (nil for `field:`).
+    /// One MiniLM per process: a run embeds documents, label candidates, confidences and parent
+    /// candidates, and each fresh `MiniLMEmbedder` reads 90 MB of weights.
+    private static let sharedMiniLM = Mutex<MiniLMEmbedder?>(nil)
+
+    /// The embedder for `spec` (nil for `field:`). MiniLM's is created once and shared.
     public static func makeEmbedder(_ spec: EmbedderSpec, baseURL: URL) throws -> (any Embedder)? {
         switch spec {
         case .minilm:
-            return try MiniLMEmbedder()
+            return try sharedMiniLM.withLock { shared in
+                if let shared { return shared }
+                let made = try MiniLMEmbedder()
+                shared = made
+                return made
+            }
         case .openai(let model):
             let key = OpenAICompatibleClient.Configuration.apiKey(fromEnvironment: ["STRATA_EMBEDDING_API_KEY", "OPENAI_API_KEY"])
             return OpenAIEmbedder(model: model, client: OpenAICompatibleClient(configuration: .init(baseURL: baseURL, apiKey: key)))
