@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Strata",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // Synchronization (Mutex, Atomic)
     products: [
         .executable(name: "strata", targets: ["strata"]),
         .library(name: "StrataLinalg", targets: ["StrataLinalg"]),
@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
         // Already in the graph through postgres-nio; named because StrataHTTP uses them directly.
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
     ],
     targets: [
@@ -43,7 +44,8 @@ let package = Package(
         .target(name: "StrataLabel", dependencies: ["StrataHTTP"], resources: [.copy("prices.json")]),
 
         /// PostgreSQL tables as sources and topic-column sinks (postgres-nio).
-        .target(name: "StrataPostgres", dependencies: ["StrataStore", .product(name: "PostgresNIO", package: "postgres-nio")]),
+        .target(name: "StrataPostgres", dependencies: ["StrataStore", .product(name: "PostgresNIO", package: "postgres-nio"),
+                                                      .product(name: "Logging", package: "swift-log")]),
 
         /// The pipeline: fit, describe, label, hierarchy, write; estimates; reports.
         .target(

@@ -29,30 +29,12 @@ enum Describe {
 
     static func run(documents: [Document], embeddings x: Matrix, labels: [Int], k: Int,
                     keywordCount: Int = 10, representativeCount: Int = 5) -> TopicDescription {
-        let n = x.rows, d = x.cols
-        var sums = Matrix(rows: k, cols: d)
-        var scores = [Float](repeating: 0, count: n)
         var cohesion = [Double](repeating: 0, count: k), counts = [Int](repeating: 0, count: k)
-        x.withUnsafeBufferPointer { xp in
-            sums.withUnsafeMutableBufferPointer { sp in
-                for i in 0..<n {
-                    let row = xp.baseAddress! + i * d, sum = sp.baseAddress! + labels[i] * d
-                    for j in 0..<d { sum[j] += row[j] }
-                }
-            }
-        }
-        let centroids = sums.normalizedRows()
-        x.withUnsafeBufferPointer { xp in
-            centroids.withUnsafeBufferPointer { cp in
-                for i in 0..<n {
-                    let row = xp.baseAddress! + i * d, c = cp.baseAddress! + labels[i] * d
-                    var dot: Float = 0
-                    for j in 0..<d { dot += row[j] * c[j] }
-                    scores[i] = dot
-                    cohesion[labels[i]] += Double(dot)
-                    counts[labels[i]] += 1
-                }
-            }
+        let centroids = Similarity.unitCentroids(x, labels: labels, k: k)
+        let scores = Similarity.assignedDots(x, centroids, assignment: labels)
+        for (i, dot) in scores.enumerated() {
+            cohesion[labels[i]] += Double(dot)
+            counts[labels[i]] += 1
         }
         for t in 0..<k where counts[t] > 0 { cohesion[t] /= Double(counts[t]) }
         let minDF = documents.count >= 1000 ? 3 : 2
@@ -74,18 +56,8 @@ enum Describe {
         // Contrast: the three nearest other topics by centroid cosine.
         var sketches: [TopicSketch] = []
         for t in 0..<k {
-            var sims: [(Int, Float)] = []
-            centroids.withUnsafeBufferPointer { cp in
-                let a = cp.baseAddress! + t * d
-                for u in 0..<k where u != t {
-                    let b = cp.baseAddress! + u * d
-                    var dot: Float = 0
-                    for j in 0..<d { dot += a[j] * b[j] }
-                    sims.append((u, dot))
-                }
-            }
-            sims.sort { $0.1 > $1.1 }
-            let contrast = sims.prefix(3).map { keywords[$0.0].prefix(4).joined(separator: ", ") }.filter { !$0.isEmpty }
+            let sims = (0..<k).filter { $0 != t }.map { u in (u, Similarity.dot(centroids.row(t), centroids.row(u))) }
+            let contrast = sims.sorted { $0.1 > $1.1 }.prefix(3).map { keywords[$0.0].prefix(4).joined(separator: ", ") }.filter { !$0.isEmpty }
             sketches.append(TopicSketch(index: t, keywords: extended[t],
                                         representatives: reps[t].map { truncate(documents[$0].text, words: representativeWords) },
                                         contrast: contrast, size: members[t].count))

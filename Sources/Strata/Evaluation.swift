@@ -72,148 +72,39 @@ public struct EvaluationReport: Codable, Sendable {
 }
 
 public enum Evaluation {
+    /// What every part of an evaluation reads: the documents with a recorded topic (source order), their
+    /// topic ids, and each topic id's row in `figures`.
+    struct Context {
+        var previous: PreviousRun
+        var state: StateDatabase
+        var known: [Document]
+        var topicOf: [Int]
+        var row: [Int: Int]
+    }
+
     /// Evaluates the state's current topics over the documents of `options.source`.
     /// O(n·d) for geometry and fidelity (one SGEMM each), O(n·terms) for NPMI.
     public static func run(_ options: RunOptions, truth: String?, reporter: RunReporter = SilentReporter()) async throws -> EvaluationReport {
         let docs = try await DocumentStore.read(options.source, options: options.read).documents
         let state = try CommittedState.open(options.stateDirectory)
-        guard let previous = try PreviousRun.load(state) else {
-            throw StrataError(.usage, "no topics in \(options.stateDirectory): run `strata run SOURCE` first (or pass --state DIR)")
-        }
+        guard let previous = try PreviousRun.load(state) else { throw CommittedState.noTopics(options.stateDirectory) }
         let topicsDoc = previous.document
-        var notes: [String] = []
         // Documents with a recorded topic, in source order.
         let known = docs.filter { previous.recorded[$0.id] != nil }
-        let topicOf = known.map { previous.recorded[$0.id]!.topic }
         guard known.count >= 2 else { throw StrataError(.failed, "fewer than 2 documents of the source have topics in the state") }
-        if known.count < docs.count { notes.append("\(docs.count - known.count) documents are newer than the last run and left out") }
-
+        let c = Context(previous: previous, state: state, known: known, topicOf: known.map { previous.recorded[$0.id]!.topic },
+                        row: Dictionary(uniqueKeysWithValues: topicsDoc.topics.enumerated().map { ($1.id, $0) }))
         var report = EvaluationReport(run: topicsDoc.run.id, documents: known.count, topics: topicsDoc.topics.count,
                                       notInState: docs.count - known.count, labelSources: [:], keywordNPMI: 0, topicDiversity: 0,
-                                      perTopic: [], notes: notes)
-        for t in topicsDoc.topics { report.labelSources[t.labelSource.rawValue, default: 0] += 1 }
+                                      perTopic: [], notes: [])
+        if known.count < docs.count { report.notes.append("\(docs.count - known.count) documents are newer than the last run and left out") }
+        report.labelSources = LabelSource.tally(topicsDoc.topics, [])
         var figures = topicsDoc.topics.map { EvaluationReport.TopicFigures(id: $0.id, label: $0.label, size: 0, keywordNPMI: 0) }
-        let row = Dictionary(uniqueKeysWithValues: topicsDoc.topics.enumerated().map { ($1.id, $0) })
-        for t in topicOf { if let r = row[t] { figures[r].size += 1 } }
-
-        // Truth.
-        if let truth {
-            var classIndex: [String: Int] = [:], names: [String] = []
-            var truthLabels: [Int] = []
-            for d in known {
-                guard let v = d.metadata[truth] else {
-                    throw StrataError(.usage, "\(d.location): no field \"\(truth)\" (--truth names a field of every document)")
-                }
-                let name: String
-                switch v {
-                case .string(let s): name = s
-                case .integer(let i): name = String(i)
-                case .number(let x): name = String(x)
-                case .bool(let b): name = String(b)
-                default: name = "\(v)"
-                }
-                if classIndex[name] == nil { classIndex[name] = names.count; names.append(name) }
-                truthLabels.append(classIndex[name]!)
-            }
-            report.truthField = truth
-            report.classes = names.count
-            report.nmi = try ClusterMetrics.normalizedMutualInformation(truth: truthLabels, predicted: topicOf)
-            report.ami = try ClusterMetrics.adjustedMutualInformation(truth: truthLabels, predicted: topicOf)
-            report.ari = try ClusterMetrics.adjustedRandIndex(truth: truthLabels, predicted: topicOf)
-            let table = try ClusterMetrics.contingency(truth: truthLabels, predicted: topicOf)
-            var majority = 0
-            for (c, cluster) in table.clusters.enumerated() {
-                var column: [(cls: Int, count: Int)] = []
-                for r in 0..<table.classes.count { column.append((table.classes[r], table[r, c])) }
-                column.sort { $0.count > $1.count }
-                majority += column.first?.count ?? 0
-                var size = 0
-                for e in column { size += e.count }
-                if let r = row[cluster] {
-                    var top: [EvaluationReport.ClassShare] = []
-                    for e in column.prefix(3) where e.count > 0 {
-                        top.append(.init(name: names[e.cls], count: e.count, share: Double(e.count) / Double(max(1, size))))
-                    }
-                    figures[r].classes = top
-                }
-            }
-            report.purity = Double(majority) / Double(known.count)
-        }
-
-        // Geometry in the fitted space, and cohesion / separation in the embedding space.
-        let spec = try EmbedderSpec.parse(topicsDoc.run.embedder.name)
-        let free: Bool = { if case .openai = spec { return false }; return true }()
-        let cachedCount = free ? known.count : (try state.cachedHashes(model: previous.model.fingerprint, hashes: known.map(\.contentHash)).count)
-        if free || cachedCount == known.count {
-            reporter.stage("geometry")
-            let x = try await EmbeddingStage.embed(known, spec: spec, baseURL: options.embeddingBaseURL, state: state, tokenCounter: nil,
-                                                   reporter: reporter, store: false).matrix
-            let y = try previous.model.pca().transform(x).normalizedRows()
-            let assigned = (0..<known.count).filter { topicOf[$0] >= 0 }
-            if Set(assigned.map { topicOf[$0] }).count >= 2 {
-                let ya = y.gathering(rows: assigned), la = assigned.map { topicOf[$0] }
-                report.silhouetteSampled = try ClusterMetrics.sampledSilhouette(ya, labels: la, sampleSize: 5_000, seed: 42)
-                report.calinskiHarabasz = try ClusterMetrics.calinskiHarabasz(ya, labels: la)
-                report.daviesBouldin = try ClusterMetrics.daviesBouldin(ya, labels: la)
-            }
-            let centroids = try previous.model.embedding()
-            let sims = Similarity.cosines(x, centroids)
-            let centroidSims = Similarity.cosines(centroids, centroids)
-            let modelRow = Dictionary(uniqueKeysWithValues: previous.model.topicIDs.enumerated().map { ($1, $0) })
-            var sum = [Double](repeating: 0, count: figures.count), count = [Int](repeating: 0, count: figures.count)
-            for (i, t) in topicOf.enumerated() {
-                guard let r = row[t], let m = modelRow[t] else { continue }
-                sum[r] += Double(sims[i, m]); count[r] += 1
-            }
-            for (r, f) in figures.enumerated() {
-                if count[r] > 0 { figures[r].cohesion = sum[r] / Double(count[r]) }
-                if let m = modelRow[f.id] {
-                    let nearest = (0..<centroids.rows).filter { $0 != m }.map { centroidSims[m, $0] }.max()
-                    figures[r].separation = nearest.map { 1 - Double($0) }
-                }
-            }
-        } else {
-            report.notes.append("geometry skipped: the run's embedder is a paid endpoint and not every vector is cached")
-        }
-
-        // Label fidelity with our own encoder: every document goes to the nearest embedded label.
+        for t in c.topicOf { if let r = c.row[t] { figures[r].size += 1 } }
+        if let truth { try agreement(&report, figures: &figures, truth: truth, c) }
+        try await geometry(&report, figures: &figures, options: options, c, reporter: reporter)
         reporter.stage("label fidelity")
-        let minilm = try MiniLMEmbedder()
-        let labelTexts = topicsDoc.topics.map { $0.description.isEmpty ? $0.label : $0.label + ". " + $0.description }
-        let batch = try await minilm.embed(labelTexts, progress: nil)
-        let labelVectors = try Matrix(rows: labelTexts.count, cols: batch.dimension, storage: batch.values).normalizedRows()
-        let docVectors = try await EmbeddingStage.embed(known, spec: .minilm, baseURL: options.embeddingBaseURL, state: state,
-                                                        tokenCounter: nil, reporter: reporter).matrix
-        // The same measure with each topic's mean document vector in place of its label: the reference
-        // that says how much of the gap is the labels' and how much the topics' overlap.
-        var centroids = Matrix(rows: labelVectors.rows, cols: docVectors.cols)
-        for (i, t) in topicOf.enumerated() {
-            guard let r = row[t] else { continue }
-            for j in 0..<docVectors.cols { centroids[r, j] += docVectors[i, j] }
-        }
-        for r in 0..<centroids.rows {   // an empty topic keeps a zero row: never nearest to anything
-            var norm: Float = 0
-            for j in 0..<centroids.cols { norm += centroids[r, j] * centroids[r, j] }
-            if norm > 0 { for j in 0..<centroids.cols { centroids[r, j] /= norm.squareRoot() } }
-        }
-        func nearestHits(_ references: Matrix) -> (hits: [Int], members: [Int]) {
-            let sims = Similarity.cosines(docVectors, references)
-            var hits = [Int](repeating: 0, count: figures.count), members = [Int](repeating: 0, count: figures.count)
-            for (i, t) in topicOf.enumerated() {
-                guard let r = row[t] else { continue }
-                var best = 0
-                for j in 1..<max(1, references.rows) where sims[i, j] > sims[i, best] { best = j }
-                members[r] += 1
-                if best == r { hits[r] += 1 }
-            }
-            return (hits, members)
-        }
-        let (hits, members) = nearestHits(labelVectors)
-        for r in figures.indices where members[r] > 0 { figures[r].labelFidelity = Double(hits[r]) / Double(members[r]) }
-        let totalMembers = members.reduce(0, +)
-        report.labelFidelity = totalMembers > 0 ? Double(hits.reduce(0, +)) / Double(totalMembers) : nil
-        let centroidHits = nearestHits(centroids).hits
-        report.centroidFidelity = totalMembers > 0 ? Double(centroidHits.reduce(0, +)) / Double(totalMembers) : nil
+        try await fidelity(&report, figures: &figures, options: options, c, reporter: reporter)
 
         // Keyword coherence (NPMI over document co-occurrence) and diversity.
         let top = topicsDoc.topics.map { Array($0.keywords.prefix(10)) }
@@ -224,6 +115,121 @@ public enum Evaluation {
         report.topicDiversity = all.isEmpty ? 0 : Double(Set(all).count) / Double(all.count)
         report.perTopic = figures
         return report
+    }
+
+    /// The truth field's value of `d` as a class name; a usage error naming the document when absent.
+    static func className(_ d: Document, truth: String) throws -> String {
+        guard let v = d.metadata[truth] else {
+            throw StrataError(.usage, "\(d.location): no field \"\(truth)\" (--truth names a field of every document)")
+        }
+        switch v {
+        case .string(let s): return s
+        case .integer(let i): return String(i)
+        case .number(let x): return String(x)
+        case .bool(let b): return String(b)
+        default: return "\(v)"
+        }
+    }
+
+    /// Agreement with the truth field: NMI, AMI, ARI, purity, and each topic's three largest classes.
+    static func agreement(_ report: inout EvaluationReport, figures: inout [EvaluationReport.TopicFigures], truth: String,
+                          _ c: Context) throws {
+        var classIndex: [String: Int] = [:], names: [String] = []
+        var truthLabels: [Int] = []
+        for d in c.known {
+            let name = try className(d, truth: truth)
+            if classIndex[name] == nil { classIndex[name] = names.count; names.append(name) }
+            truthLabels.append(classIndex[name]!)
+        }
+        report.truthField = truth
+        report.classes = names.count
+        report.nmi = try ClusterMetrics.normalizedMutualInformation(truth: truthLabels, predicted: c.topicOf)
+        report.ami = try ClusterMetrics.adjustedMutualInformation(truth: truthLabels, predicted: c.topicOf)
+        report.ari = try ClusterMetrics.adjustedRandIndex(truth: truthLabels, predicted: c.topicOf)
+        let table = try ClusterMetrics.contingency(truth: truthLabels, predicted: c.topicOf)
+        var majority = 0
+        for (col, cluster) in table.clusters.enumerated() {
+            let column = (0..<table.classes.count).map { (cls: table.classes[$0], count: table[$0, col]) }.sorted { $0.count > $1.count }
+            majority += column.first?.count ?? 0
+            let size = column.reduce(0) { $0 + $1.count }
+            if let r = c.row[cluster] {
+                figures[r].classes = column.prefix(3).filter { $0.count > 0 }.map {
+                    .init(name: names[$0.cls], count: $0.count, share: Double($0.count) / Double(max(1, size)))
+                }
+            }
+        }
+        report.purity = Double(majority) / Double(c.known.count)
+    }
+
+    /// Geometry in the fitted space (sampled silhouette, Calinski–Harabasz, Davies–Bouldin) and each
+    /// topic's cohesion and separation in the embedding space; skipped when vectors would cost money.
+    static func geometry(_ report: inout EvaluationReport, figures: inout [EvaluationReport.TopicFigures], options: RunOptions,
+                         _ c: Context, reporter: RunReporter) async throws {
+        let model = c.previous.model
+        let spec = try EmbedderSpec.parse(c.previous.document.run.embedder.name)
+        let free: Bool = { if case .openai = spec { return false }; return true }()
+        let cachedCount = free ? c.known.count : (try c.state.cachedHashes(model: model.fingerprint, hashes: c.known.map(\.contentHash)).count)
+        guard free || cachedCount == c.known.count else {
+            report.notes.append("geometry skipped: the run's embedder is a paid endpoint and not every vector is cached")
+            return
+        }
+        reporter.stage("geometry")
+        let x = try await EmbeddingStage.embed(c.known, spec: spec, baseURL: options.embeddingBaseURL, state: c.state, tokenCounter: nil,
+                                               reporter: reporter, store: false).matrix
+        let y = try model.pca().transform(x).normalizedRows()
+        let assigned = (0..<c.known.count).filter { c.topicOf[$0] >= 0 }
+        if Set(assigned.map { c.topicOf[$0] }).count >= 2 {
+            let ya = y.gathering(rows: assigned), la = assigned.map { c.topicOf[$0] }
+            report.silhouetteSampled = try ClusterMetrics.sampledSilhouette(ya, labels: la, sampleSize: 5_000, seed: 42)
+            report.calinskiHarabasz = try ClusterMetrics.calinskiHarabasz(ya, labels: la)
+            report.daviesBouldin = try ClusterMetrics.daviesBouldin(ya, labels: la)
+        }
+        let centroids = try model.embedding()
+        let sims = Similarity.cosines(x, centroids)
+        let centroidSims = Similarity.cosines(centroids, centroids)
+        let modelRow = Dictionary(uniqueKeysWithValues: model.topicIDs.enumerated().map { ($1, $0) })
+        var sum = [Double](repeating: 0, count: figures.count), count = [Int](repeating: 0, count: figures.count)
+        for (i, t) in c.topicOf.enumerated() {
+            guard let r = c.row[t], let m = modelRow[t] else { continue }
+            sum[r] += Double(sims[i, m]); count[r] += 1
+        }
+        for (r, f) in figures.enumerated() {
+            if count[r] > 0 { figures[r].cohesion = sum[r] / Double(count[r]) }
+            if let m = modelRow[f.id] {
+                let nearest = (0..<centroids.rows).filter { $0 != m }.map { centroidSims[m, $0] }.max()
+                figures[r].separation = nearest.map { 1 - Double($0) }
+            }
+        }
+    }
+
+    /// Label fidelity with our own encoder: the share of documents whose nearest embedded label is their
+    /// own topic's; and the same with each topic's mean document vector in place of its label — the
+    /// reference that says how much of the gap is the labels' and how much the topics' overlap.
+    static func fidelity(_ report: inout EvaluationReport, figures: inout [EvaluationReport.TopicFigures], options: RunOptions,
+                         _ c: Context, reporter: RunReporter) async throws {
+        let minilm = try MiniLMEmbedder()
+        let labelTexts = c.previous.document.topics.map { $0.description.isEmpty ? $0.label : $0.label + ". " + $0.description }
+        let batch = try await minilm.embed(labelTexts, progress: nil)
+        let labelVectors = try Matrix(rows: labelTexts.count, cols: batch.dimension, storage: batch.values).normalizedRows()
+        let docVectors = try await EmbeddingStage.embed(c.known, spec: .minilm, baseURL: options.embeddingBaseURL, state: c.state,
+                                                        tokenCounter: nil, reporter: reporter).matrix
+        // Documents of topics the report lists; an empty topic keeps a zero row: never nearest to anything.
+        let listed = (0..<c.known.count).filter { c.row[c.topicOf[$0]] != nil }
+        let rowOf = listed.map { c.row[c.topicOf[$0]]! }
+        let vectors = docVectors.gathering(rows: listed)
+        let centroids = Similarity.unitCentroids(vectors, labels: rowOf, k: labelVectors.rows)
+        func hits(_ references: Matrix) -> [Int] {
+            var hits = [Int](repeating: 0, count: figures.count)
+            for (i, best) in Similarity.nearest(Similarity.cosines(vectors, references)).enumerated() where best == rowOf[i] { hits[best] += 1 }
+            return hits
+        }
+        var members = [Int](repeating: 0, count: figures.count)
+        for r in rowOf { members[r] += 1 }
+        let labelHits = hits(labelVectors)
+        for r in figures.indices where members[r] > 0 { figures[r].labelFidelity = Double(labelHits[r]) / Double(members[r]) }
+        let total = members.reduce(0, +)
+        report.labelFidelity = total > 0 ? Double(labelHits.reduce(0, +)) / Double(total) : nil
+        report.centroidFidelity = total > 0 ? Double(hits(centroids).reduce(0, +)) / Double(total) : nil
     }
 
     /// Stores the report's headline figures in topics.json's `quality` (and the state's copy), so the

@@ -48,51 +48,8 @@ enum FullRun {
 
         try Task.checkCancellation()
         reporter.stage("cluster (k-means)")
-        var base = KMeans.Options(k: 2)
-        base.seed = options.seed
-        base.restarts = options.restarts
-        base.metric = .cosine
-        var model: KMeansModel
-        var curve: [RunManifest.CurvePoint] = []
-        var selection: String
-        if let previous, !options.coldStart, y.rows <= KMeans.miniBatchThreshold, previous.model.fingerprint == embedding.fingerprint,
-           let start = try warmStart(y, pca: pca, previous: previous, k: options.k, documents: docs.count) {
-            // Seeded from the previous topics: a refit moves the centroids where the data went instead
-            // of jumping to another of k-means' many near-equivalent optima, so ids and labels survive.
-            base.k = start.rows
-            base.initialization = .centroids(start)
-            base.restarts = 1
-            model = try KMeans.fit(y, options: base)
-            selection = "warm start from the previous \(previous.model.topicIDs.count) topics" + ({ if case .fixed = options.k { return " (k fixed)" }; return "" })()
-        } else {
-        // Documents with identical text share one vector: k-means cannot find more clusters than that
-        // (Pipeline.checkVariety refused fewer than 2, or a fixed k above it, before anything ran).
-        let distinct = Set(docs.map(\.contentHash)).count
-        switch options.k {
-        case .fixed(let k):
-            guard k <= docs.count else {
-                throw StrataError(.usage, "--k \(k) exceeds the number of documents (\(docs.count))")
-            }
-            base.k = k
-            model = try KMeans.fitAuto(y, options: base)
-            selection = "fixed"
-        case .auto:
-            let range = RunOptions.autoRange(documents: docs.count, distinct: distinct)
-            var scan = base
-            scan.restarts = 1
-            let chosen = try ChooseK.choose(y, range: range, base: scan, sampleSize: 5_000) { done, total in
-                reporter.progress("choose k", done: done, total: total)
-            }
-            curve = chosen.curve.map { .init(k: $0.k, silhouetteSampled: $0.sampledSilhouette, simplifiedSilhouette: $0.simplifiedSilhouette) }
-            // The final fit on all rows starts from the chosen sample fit's centroids (a uniform
-            // sample's centroids are a good start: fewer Lloyd iterations and no k-means++ pass here).
-            base.k = chosen.best
-            base.initialization = .centroids(chosen.model.centroids)
-            base.restarts = 1
-            model = try KMeans.fitAuto(y, options: base)
-            selection = "auto: max sampled silhouette over \(range.lowerBound)…\(range.upperBound)"
-        }
-        }
+        let (model, curve, selection) = try cluster(y, pca: pca, options: options, documents: docs, previous: previous,
+                                                    fingerprint: embedding.fingerprint, reporter: reporter)
         reporter.info("k = \(model.k), inertia \(String(format: "%.4g", model.inertia)), \(model.iterations) iterations")
         laps.lap("kmeans")
 
@@ -113,169 +70,177 @@ enum FullRun {
                    description: description, curve: curve, selection: selection)
     }
 
-    static func run(_ options: RunOptions, runID: String, documents docs: [Document], previous: PreviousRun?, reason: String,
-                    state: StateDatabase, reporter: RunReporter, laps: Pipeline.Laps) async throws -> RunOutcome {
-        var options = options
-        if let previous, Pipeline.labelerChanged(options, previous: previous) { options.relabel = true }
-        let f = try await fit(options, documents: docs, previous: previous, state: state, reporter: reporter, laps: laps)
-        let (embedding, pca, explained, y, model, cluster, order, k, description, curve, selection) =
-            (f.embedding, f.pca, f.explained, f.y, f.model, f.cluster, f.order, f.k, f.description, f.curve, f.selection)
-        let x = embedding.matrix
+    /// Spherical k-means on the unit reduced rows `y`: warm-started from the previous topics when a
+    /// refit allows it, else with `--k` fixed or k chosen by the sampled silhouette over the auto range.
+    /// - Returns: the model, the silhouette curve (auto k only) and how k was chosen.
+    static func cluster(_ y: Matrix, pca: PCA, options: RunOptions, documents docs: [Document], previous: PreviousRun?,
+                        fingerprint: String, reporter: RunReporter) throws -> (KMeansModel, [RunManifest.CurvePoint], String) {
+        var base = KMeans.Options(k: 2)
+        base.seed = options.seed
+        base.restarts = options.restarts
+        base.metric = .cosine
+        if let previous, !options.coldStart, y.rows <= KMeans.miniBatchThreshold, previous.model.fingerprint == fingerprint,
+           let start = try warmStart(y, pca: pca, previous: previous, k: options.k, documents: docs.count) {
+            // Seeded from the previous topics: a refit moves the centroids where the data went instead
+            // of jumping to another of k-means' many near-equivalent optima, so ids and labels survive.
+            base.k = start.rows
+            base.initialization = .centroids(start)
+            base.restarts = 1
+            let fixed: String = { if case .fixed = options.k { return " (k fixed)" }; return "" }()
+            return (try KMeans.fit(y, options: base), [], "warm start from the previous \(previous.model.topicIDs.count) topics" + fixed)
+        }
+        // Documents with identical text share one vector: k-means cannot find more clusters than that
+        // (Pipeline.checkVariety refused fewer than 2, or a fixed k above it, before anything ran).
+        switch options.k {
+        case .fixed(let k):
+            guard k <= docs.count else {
+                throw StrataError(.usage, "--k \(k) exceeds the number of documents (\(docs.count))")
+            }
+            base.k = k
+            return (try KMeans.fitAuto(y, options: base), [], "fixed")
+        case .auto:
+            let range = RunOptions.autoRange(documents: docs.count, distinct: Set(docs.map(\.contentHash)).count)
+            var scan = base
+            scan.restarts = 1
+            let chosen = try ChooseK.choose(y, range: range, base: scan, sampleSize: 5_000) { done, total in
+                reporter.progress("choose k", done: done, total: total)
+            }
+            let curve = chosen.curve.map { RunManifest.CurvePoint(k: $0.k, silhouetteSampled: $0.sampledSilhouette,
+                                                                  simplifiedSilhouette: $0.simplifiedSilhouette) }
+            // The final fit on all rows starts from the chosen sample fit's centroids (a uniform
+            // sample's centroids are a good start: fewer Lloyd iterations and no k-means++ pass here).
+            base.k = chosen.best
+            base.initialization = .centroids(chosen.model.centroids)
+            base.restarts = 1
+            return (try KMeans.fitAuto(y, options: base), curve, "auto: max sampled silhouette over \(range.lowerBound)…\(range.upperBound)")
+        }
+    }
 
-        // Topic ids: matched to the previous run's topics, or 0…k−1 by size on a first run.
-        var idOfCluster = Array(0..<k)
-        var previousOfCluster = [Int?](repeating: nil, count: k)
-        var membershipJaccard = [Double?](repeating: nil, count: k)
-        var nextID = k
-        var drift = Drift(previousRun: previous?.document.run.id, mode: "full", refitReason: reason, new: Array(0..<k),
-                          documentsNew: docs.count)
-        if let previous {
-            // Centroids of another embedder live in another space: then only membership overlap counts.
-            var prevCentroids = try previous.model.embedding()
-            if previous.model.fingerprint != embedding.fingerprint || prevCentroids.cols != description.centroids.cols {
-                prevCentroids = Matrix(rows: previous.model.topicIDs.count, cols: description.centroids.cols)
-            }
-            let stability = try Stability.match(
-                previous: .init(ids: previous.model.topicIDs, centroids: prevCentroids,
-                                topicOfDocument: previous.recorded.mapValues(\.topic), nextID: previous.nextID),
-                centroids: description.centroids,
-                clusterOfDocument: Dictionary(uniqueKeysWithValues: docs.enumerated().map { ($1.id, cluster[$0]) }))
-            idOfCluster = stability.idOfCluster
-            previousOfCluster = stability.previousOfCluster
-            membershipJaccard = stability.membershipJaccard
-            nextID = stability.nextID
-            var new = 0, changed = 0
-            for d in docs {
-                if let r = previous.recorded[d.id] { if r.hash != d.contentHash { changed += 1 } } else { new += 1 }
-            }
-            let current = Set(docs.map(\.id))
-            drift = Drift(previousRun: previous.document.run.id, mode: "full", refitReason: reason, matched: stability.matched,
-                          new: stability.new, retired: stability.retired, splits: stability.splits, merges: stability.merges,
-                          documentsChangedTopic: stability.documentsChangedTopic, documentsNew: new, documentsChanged: changed,
-                          documentsRemoved: previous.recorded.keys.filter { !current.contains($0) }.count)
-            reporter.info("ids: \(stability.matched.count) topics kept, \(stability.new.count) new, \(stability.retired.count) retired; "
-                          + "\(stability.documentsChangedTopic) documents changed topic")
+    static func run(_ options: RunOptions, runID: String, documents docs: [Document], previous: PreviousRun?, diff: CorpusDiff,
+                    reason: String, state: StateDatabase, reporter: RunReporter, laps: Pipeline.Laps) async throws -> RunOutcome {
+        var options = options
+        if let previous, RunPlan.labelerChanged(options, previous: previous) { options.relabel = true }
+        let f = try await fit(options, documents: docs, previous: previous, state: state, reporter: reporter, laps: laps)
+        var ids = try IDMatch(f, documents: docs, previous: previous, diff: diff, reason: reason)
+        if previous != nil {
+            let d = ids.drift
+            reporter.info("ids: \(d.matched.count) topics kept, \(d.new.count) new, \(d.retired.count) retired; "
+                          + "\(d.documentsChangedTopic) documents changed topic")
         }
 
-        // Labels: matched topics keep theirs (unless --relabel) while their membership changed by at most
-        // --relabel-share (1 − Jaccard of old and new documents), as in incremental runs; the rest are
-        // asked for. A topic matched across a change of k or a large drift keeps its id but is relabelled.
         try Task.checkCancellation()
         reporter.stage("label topics (\(options.labeler))")
-        let previousTopics = Dictionary(uniqueKeysWithValues: (previous?.document.topics ?? []).map { ($0.id, $0) })
-        var labels = description.sketches.map(KeywordLabeler.label)
-        var toLabel: [Int] = []
-        var relabelledMatched: [Int] = []
-        for c in 0..<k {
-            let similar = (membershipJaccard[c] ?? 0) >= 1 - options.relabelShare
-            if previousOfCluster[c] != nil && (!similar || options.relabel) { relabelledMatched.append(idOfCluster[c]) }
-            if !options.relabel, similar, let p = previousOfCluster[c], let old = previousTopics[p] {
-                let source: LabelSource = old.labelSource == .llm || old.labelSource == .llmRepaired ? .cache : old.labelSource
-                labels[c] = TopicLabel(label: old.label, description: old.description, source: source)
-            } else {
-                toLabel.append(c)
-            }
-        }
-        if toLabel.count < k { reporter.info("\(k - toLabel.count) topics keep their label; \(toLabel.count) to label") }
-        drift.relabelled = relabelledMatched.sorted()
-        var spend = LabelingResult(labels: [])
-        let kept = Set((0..<k).filter { !toLabel.contains($0) })
-        var context = VerificationContext(centroids: description.centroids, documents: VerificationContext.sample(x, row: cluster))
-        for c in kept { context.fixed[c] = labels[c] }
-        if !toLabel.isEmpty {
-            let labeling = try await Labeling.run(toLabel.map { description.sketches[$0] }, rows: toLabel, context: context,
-                                                  spec: options.labeler, options: options, state: state, reporter: reporter)
-            for (i, c) in toLabel.enumerated() { labels[c] = labeling.labels[i] }
-            spend = labeling
-        }
-        let before = labels
-        disambiguate(&labels, sketches: description.sketches)
-        for c in kept { labels[c] = before[c] }
-        let confidence = try await Labeling.confidence(labels.map(\.label), centroids: description.centroids, options: options)
+        let carry = LabelCarryOver(ids, previousTopics: previous?.document.topics ?? [], relabel: options.relabel,
+                                   relabelShare: options.relabelShare)
+        if carry.toLabel.count < f.k { reporter.info("\(f.k - carry.toLabel.count) topics keep their label; \(carry.toLabel.count) to label") }
+        ids.drift.relabelled = carry.relabelledMatched
+        let (labels, confidence, labelSpend) = try await label(f, carry: carry, documents: docs, options: options, state: state, reporter: reporter)
+        var spend = labelSpend
         laps.lap("label")
 
         try Task.checkCancellation()
         reporter.stage("hierarchy")
-        let hierarchy = try await Hierarchy.build(description: description, labels: labels, documents: docs,
-                                                  topicOfDocument: cluster, spec: options.labeler, options: options,
+        let hierarchy = try await Hierarchy.build(description: f.description, labels: labels, documents: docs,
+                                                  topicOfDocument: f.cluster, spec: options.labeler, options: options,
                                                   state: state, reporter: reporter)
         spend.addSpend(LabelingResult(labels: [], calls: hierarchy.calls, promptTokens: hierarchy.promptTokens,
                                       completionTokens: hierarchy.completionTokens, usage: hierarchy.usage))
         spend.warnings += hierarchy.warnings
+        spend.notes += hierarchy.notes
         laps.lap("hierarchy")
 
-        let quality = try Pipeline.qualityFigures(y, labels: cluster, model: model, seed: options.seed)
-
-        // Assemble, in id order.
-        var members = [[String]](repeating: [], count: k)
-        for (i, c) in cluster.enumerated() { members[c].append(docs[i].id) }
-        var topics: [Topic] = []
-        for c in 0..<k {
-            let id = idOfCluster[c]
-            topics.append(Topic(id: id, label: labels[c].label, description: labels[c].description,
-                                keywords: description.keywords[c], size: members[c].count,
-                                share: Double(members[c].count) / Double(docs.count),
-                                representativeIDs: description.representatives[c].map { docs[$0].id },
-                                parentID: hierarchy.parentOfTopic[c], cohesion: description.cohesion[c],
-                                labelSource: labels[c].source, labelConfidence: confidence?[c],
-                                firstRun: previousOfCluster[c].flatMap { previousTopics[$0]?.firstRun } ?? runID,
-                                documentIDs: members[c]))
-        }
-        topics.sort { $0.id < $1.id }
+        let quality = try Pipeline.qualityFigures(f.y, labels: f.cluster, model: f.model, seed: options.seed)
+        let topics = assembleTopics(f, ids: ids, labels: labels, confidence: confidence, parentOfTopic: hierarchy.parentOfTopic,
+                                    previousTopics: previous?.document.topics ?? [], documents: docs, runID: runID)
         let parents = hierarchy.parents.map { p in
-            ParentTopic(id: p.id, label: p.label, description: p.description, children: p.children.map { idOfCluster[$0] }.sorted(),
+            ParentTopic(id: p.id, label: p.label, description: p.description, children: p.children.map { ids.idOfCluster[$0] }.sorted(),
                         labelSource: p.labelSource, labelConfidence: p.labelConfidence)
         }
-        var sources: [String: Int] = [:]
-        for t in topics { sources[t.labelSource.rawValue, default: 0] += 1 }
-        for p in parents { sources[p.labelSource.rawValue, default: 0] += 1 }
-
-        // The fitted model for incremental runs: centroids, radii.
-        var reduced = [Float](repeating: 0, count: k * y.cols)
-        for (c, old) in order.enumerated() {
-            let r = model.centroids.row(old)
-            var norm: Float = 0
-            for v in r { norm += v * v }
-            norm = max(norm.squareRoot(), 1e-12)
-            for (j, v) in r.enumerated() { reduced[c * y.cols + j] = v / norm }
-        }
-        var distances = [[Float]](repeating: [], count: k)
-        for i in 0..<docs.count {
-            let c = cluster[i]
-            var dot: Float = 0
-            let row = y.row(i)
-            var j = 0
-            for v in row { dot += v * reduced[c * y.cols + j]; j += 1 }
-            distances[c].append(1 - dot)
-        }
-        let fitted = FittedModel(
-            fingerprint: embedding.fingerprint, fittedRun: runID, fittedAt: Pipeline.iso(), inputDimension: x.cols,
-            reducedDimension: y.cols, pcaMean: FittedModel.pack(pca.mean), pcaComponents: FittedModel.pack(pca.components.storage),
-            topicIDs: idOfCluster, reducedCentroids: FittedModel.pack(reduced),
-            embeddingCentroids: FittedModel.pack(description.centroids.storage),
-            distancePercentiles: distances.map(Similarity.percentiles),
-            fittedDocuments: docs.count)
-
-        let topicOfDocument = cluster.map { idOfCluster[$0] }
-        let scores = description.scores.map(Double.init)
+        let topicOfDocument = f.cluster.map { ids.idOfCluster[$0] }
+        let scores = f.description.scores.map(Double.init)
         let assignments = docs.enumerated().map { i, d in
             StateDatabase.Assignment(id: d.id, hash: d.contentHash, topic: topicOfDocument[i], score: scores[i],
                                      snippet: String(d.text.prefix(300)))
         }
-        let manifest = RunManifest(
-            id: runID, started: "", finished: "", strataVersion: strataVersion, source: "",
-            counts: .init(documents: docs.count, skipped: 0, embedded: embedding.embedded, cached: embedding.cached,
-                          embeddedTokens: embedding.tokens),
-            embedder: .init(name: options.embedder.description, fingerprint: embedding.fingerprint, dimension: x.cols),
-            pca: .init(components: pca.outputDimension, explainedVarianceRatio: explained),
-            kmeans: .init(k: k, selection: selection, curve: curve, inertia: model.inertia, iterations: model.iterations,
-                          restarts: options.restarts, seed: options.seed,
-                          algorithm: y.rows > KMeans.miniBatchThreshold ? "mini-batch" : "lloyd"),
-            labeler: try Pipeline.labelerInfo(options, spend, sources: sources, notes: spend.notes + hierarchy.notes),
-            timings: [:], warnings: spend.warnings, mode: "full", refitReason: reason)
-        return RunOutcome(topics: topics, hierarchy: parents, quality: quality, drift: drift, topicOfDocument: topicOfDocument,
-                          scores: scores, assignments: .replaceAll(assignments), model: fitted, nextID: nextID,
+        let manifest = self.manifest(f, options: options, runID: runID, documents: docs.count, reason: reason,
+                                         labeler: try Pipeline.labelerInfo(options, spend, sources: LabelSource.tally(topics, parents),
+                                                                           notes: spend.notes),
+                                         warnings: spend.warnings)
+        return RunOutcome(topics: topics, hierarchy: parents, quality: quality, drift: ids.drift, topicOfDocument: topicOfDocument,
+                          scores: scores, assignments: .replaceAll(assignments),
+                          model: fittedModel(f, topicIDs: ids.idOfCluster, runID: runID), nextID: ids.nextID,
                           manifest: manifest, usage: spend.usage.map { [$0] } ?? [])
+    }
+
+    /// Labels every cluster: carried-over labels as they were, the rest from the labeler (verified),
+    /// all unique; with each label's verification margin (nil when labels cannot be embedded).
+    static func label(_ f: Fit, carry: LabelCarryOver, documents docs: [Document], options: RunOptions, state: StateDatabase,
+                      reporter: RunReporter) async throws -> ([TopicLabel], [Double]?, LabelingResult) {
+        var labels = f.description.sketches.map(KeywordLabeler.label)
+        for (c, l) in carry.kept { labels[c] = l }
+        var spend = LabelingResult(labels: [])
+        var context = VerificationContext(centroids: f.description.centroids,
+                                          documents: VerificationContext.sample(f.embedding.matrix, row: f.cluster))
+        for (c, l) in carry.kept { context.fixed[c] = l }
+        if !carry.toLabel.isEmpty {
+            let labeling = try await Labeling.run(carry.toLabel.map { f.description.sketches[$0] }, rows: carry.toLabel, context: context,
+                                                  spec: options.labeler, options: options, state: state, reporter: reporter)
+            for (i, c) in carry.toLabel.enumerated() { labels[c] = labeling.labels[i] }
+            spend = labeling
+        }
+        let before = labels
+        disambiguate(&labels, sketches: f.description.sketches)
+        for c in carry.kept.keys { labels[c] = before[c] }
+        let confidence = try await Labeling.confidence(labels.map(\.label), centroids: f.description.centroids, options: options)
+        return (labels, confidence, spend)
+    }
+
+    /// The topics in id order, each with its label, keywords, members and lineage.
+    static func assembleTopics(_ f: Fit, ids: IDMatch, labels: [TopicLabel], confidence: [Double]?, parentOfTopic: [Int?],
+                               previousTopics: [Topic], documents docs: [Document], runID: String) -> [Topic] {
+        let previousByID = Dictionary(uniqueKeysWithValues: previousTopics.map { ($0.id, $0) })
+        var members = [[String]](repeating: [], count: f.k)
+        for (i, c) in f.cluster.enumerated() { members[c].append(docs[i].id) }
+        let d = f.description
+        return (0..<f.k).map { c in
+            Topic(id: ids.idOfCluster[c], label: labels[c].label, description: labels[c].description,
+                  keywords: d.keywords[c], size: members[c].count, share: Double(members[c].count) / Double(docs.count),
+                  representativeIDs: d.representatives[c].map { docs[$0].id }, parentID: parentOfTopic[c], cohesion: d.cohesion[c],
+                  labelSource: labels[c].source, labelConfidence: confidence?[c],
+                  firstRun: ids.previousOfCluster[c].flatMap { previousByID[$0]?.firstRun } ?? runID,
+                  documentIDs: members[c])
+        }.sorted { $0.id < $1.id }
+    }
+
+    /// The fitted model incremental runs assign with: PCA, unit centroids in both spaces, and the
+    /// percentiles of each topic's member distances (its novelty radius).
+    static func fittedModel(_ f: Fit, topicIDs: [Int], runID: String) -> FittedModel {
+        let reduced = Similarity.unitRows(f.model.centroids, f.order)
+        let dots = Similarity.assignedDots(f.y, reduced, assignment: f.cluster)
+        var distances = [[Float]](repeating: [], count: f.k)
+        for (i, c) in f.cluster.enumerated() { distances[c].append(1 - dots[i]) }
+        return FittedModel(
+            fingerprint: f.embedding.fingerprint, fittedRun: runID, fittedAt: Pipeline.iso(), inputDimension: f.embedding.matrix.cols,
+            reducedDimension: f.y.cols, pcaMean: FittedModel.pack(f.pca.mean), pcaComponents: FittedModel.pack(f.pca.components.storage),
+            topicIDs: topicIDs, reducedCentroids: FittedModel.pack(reduced.storage),
+            embeddingCentroids: FittedModel.pack(f.description.centroids.storage),
+            distancePercentiles: distances.map(Similarity.percentiles),
+            fittedDocuments: f.cluster.count)
+    }
+
+    /// The run record of a full fit (times, source and skipped counts are filled in by the pipeline).
+    static func manifest(_ f: Fit, options: RunOptions, runID: String, documents: Int, reason: String,
+                         labeler: RunManifest.LabelerInfo, warnings: [String]) -> RunManifest {
+        RunManifest(
+            id: runID, started: "", finished: "", strataVersion: strataVersion, source: "",
+            counts: .init(documents: documents, skipped: 0, embedded: f.embedding.embedded, cached: f.embedding.cached,
+                          embeddedTokens: f.embedding.tokens),
+            embedder: .init(name: options.embedder.description, fingerprint: f.embedding.fingerprint, dimension: f.embedding.matrix.cols),
+            pca: .init(components: f.pca.outputDimension, explainedVarianceRatio: f.explained),
+            kmeans: .init(k: f.k, selection: f.selection, curve: f.curve, inertia: f.model.inertia, iterations: f.model.iterations,
+                          restarts: options.restarts, seed: options.seed,
+                          algorithm: f.y.rows > KMeans.miniBatchThreshold ? "mini-batch" : "lloyd"),
+            labeler: labeler, timings: [:], warnings: warnings, mode: "full", refitReason: reason)
     }
 
     /// Initial centres (k × p, unit rows) from the previous run's topics, projected into this fit's
@@ -294,11 +259,7 @@ enum FullRun {
         let projected = try pca.transform(old).normalizedRows()
         let sims = Similarity.cosines(y, projected)
         var support = [Int](repeating: 0, count: old.rows)
-        for i in 0..<y.rows {
-            var best = 0
-            for j in 1..<old.rows where sims[i, j] > sims[i, best] { best = j }
-            support[best] += 1
-        }
+        for best in Similarity.nearest(sims) { support[best] += 1 }
         var chosen = (0..<old.rows).filter { support[$0] > 0 }.sorted { support[$0] > support[$1] || (support[$0] == support[$1] && $0 < $1) }
         chosen = Array(chosen.prefix(k))
         var centres = chosen.flatMap { Array(projected.row($0)) }
@@ -309,11 +270,7 @@ enum FullRun {
             guard let far = (0..<y.rows).min(by: { nearest[$0] < nearest[$1] }) else { return nil }
             let row = Array(y.row(far))
             centres += row
-            for i in 0..<y.rows {
-                var dot: Float = 0
-                for (a, b) in zip(y.row(i), row) { dot += a * b }
-                nearest[i] = max(nearest[i], dot)
-            }
+            for i in 0..<y.rows { nearest[i] = max(nearest[i], Similarity.dot(y.row(i), row[...])) }
         }
         return try Matrix(rows: k, cols: y.cols, storage: centres)
     }

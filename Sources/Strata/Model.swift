@@ -69,18 +69,3 @@ public struct FittedModel: Codable, Sendable {
         return now.timeIntervalSince(d) / 86_400
     }
 }
-
-enum Similarity {
-    /// a (m × d) · bᵀ (n × d) → m × n, one SGEMM (2·m·n·d flops).
-    static func cosines(_ a: Matrix, _ b: Matrix) -> Matrix {
-        // Rows × columns always match the buffer, so the initializer cannot throw.
-        try! Matrix(rows: a.rows, cols: b.rows, storage: ReferenceSelection.dotProducts(a, b))
-    }
-
-    /// The 0th…100th percentiles of `values` (nearest rank); empty for none. O(n log n).
-    static func percentiles(_ values: [Float]) -> [Float] {
-        guard !values.isEmpty else { return [] }
-        let s = values.sorted()
-        return (0...100).map { p in s[min(s.count - 1, max(0, Int((Double(p) / 100 * Double(s.count)).rounded(.up)) - 1))] }
-    }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import StrataLabel
 import StrataStore
 
@@ -61,21 +62,42 @@ public enum KChoice: Sendable, Equatable {
 
 /// Everything a run needs to know.
 public struct RunOptions: Sendable {
+    /// The one source of defaults: the CLI options, the library's `RunOptions` and the MCP server read
+    /// these (the README's option table documents them).
+    public enum Defaults {
+        /// Base URL of OpenAI's API, the default chat and embeddings server.
+        public static let openAIBaseURLString = "https://api.openai.com/v1"
+        public static let openAIBaseURL = URL(string: openAIBaseURLString)!
+        public static let seed: UInt64 = 42
+        public static let llmConcurrency = 4
+        /// Seconds.
+        public static let llmTimeout = 120.0
+        public static let restarts = 1
+        public static let pcaVariance = 0.9
+        public static let pcaMaxComponents = 256
+        public static let noveltyQuantile = 0.95
+        public static let relabelShare = 0.1
+        public static let maxUnassignedShare = 0.05
+        public static let maxChangedShare = 0.2
+        /// Days.
+        public static let maxAgeDays = 30.0
+    }
+
     public var source: SourceLocation
     public var read = ReadOptions()
     /// State directory (default: `.strata/` next to the source).
     public var stateDirectory: String
     public var embedder: EmbedderSpec = .minilm
     public var k: KChoice = .auto
-    public var seed: UInt64 = 42
+    public var seed = Defaults.seed
     public var labeler: LabelerSpec = .keywords
     /// Base URL of the chat server (`--llm-base-url`); default OpenAI's.
-    public var llmBaseURL: URL = URL(string: "https://api.openai.com/v1")!
+    public var llmBaseURL = Defaults.openAIBaseURL
     /// Base URL of the embeddings server for `openai:MODEL` embedders.
-    public var embeddingBaseURL: URL = URL(string: "https://api.openai.com/v1")!
-    public var llmConcurrency = 4
+    public var embeddingBaseURL = Defaults.openAIBaseURL
+    public var llmConcurrency = Defaults.llmConcurrency
     /// Seconds one LLM request may take (`--llm-timeout`).
-    public var llmTimeout: Double = 120
+    public var llmTimeout = Defaults.llmTimeout
     /// `--llm-mode`: chat or completion; nil chooses per model and server (``LabelMode/automatic``).
     public var llmMode: LabelMode?
     /// Refuse to start when the estimate exceeds this many USD.
@@ -85,21 +107,21 @@ public struct RunOptions: Sendable {
     /// k-means restarts (the lowest inertia wins). 1, as scikit-learn's default for k-means++: on the
     /// full WordNet nouns more restarts lowered inertia *and* NMI against the true classes
     /// (4 restarts: 0.4147 mean NMI over 3 seeds; 1 restart: 0.4256), so they are opt-in.
-    public var restarts = 1
+    public var restarts = Defaults.restarts
     /// PCA keeps the fewest components explaining this share of variance, capped at `pcaMaxComponents`.
-    public var pcaVariance = 0.9
+    public var pcaVariance = Defaults.pcaVariance
     /// Capped at 256, not 64: MiniLM needs ~200 components for 90% of the variance, and cutting to 64
     /// or 128 lowered NMI against the true classes on both corpora (BENCHMARKS.md, quality).
-    public var pcaMaxComponents = 256
+    public var pcaMaxComponents = Defaults.pcaMaxComponents
     /// Full refit, incremental update, or assignment only; `.auto` refits only when the policy says so.
     public var mode: RunMode = .auto
     public var refit = RefitPolicy()
     /// A new document joins its nearest topic only within that topic's radius: this quantile of the
     /// members' cosine distances to the centroid at fit time. Farther documents get topic −1.
-    public var noveltyQuantile = 0.95
+    public var noveltyQuantile = Defaults.noveltyQuantile
     /// An incremental run re-describes and relabels a topic when its membership changed by more than
     /// this share of its size (or a representative document left it).
-    public var relabelShare = 0.1
+    public var relabelShare = Defaults.relabelShare
     /// On a refit, ask the labeler again for topics that kept their id (default: keep their label).
     public var relabel = false
     /// On a refit, ignore the previous topics and start k-means from k-means++ (ids then survive only
@@ -143,24 +165,6 @@ public struct RunOptions: Sendable {
     }
 }
 
-/// A failure of a Strata command, with the exit code it maps to.
-public struct StrataError: Error, CustomStringConvertible, Sendable {
-    public struct Kind: Hashable, Sendable {
-        let exitCode: Int32
-        /// Bad arguments (exit 2).
-        public static let usage = Kind(exitCode: 2)
-        /// The run failed and wrote nothing (exit 1).
-        public static let failed = Kind(exitCode: 1)
-        /// Another run holds the state lock (exit 4).
-        public static let locked = Kind(exitCode: 4)
-    }
-    public let kind: Kind
-    public let message: String
-    public init(_ kind: Kind, _ message: String) { self.kind = kind; self.message = message }
-    public var description: String { message }
-    public var exitCode: Int32 { kind.exitCode }
-}
-
 /// How `strata run` treats an existing state.
 public enum RunMode: Sendable, Equatable {
     /// Incremental when a fitted model exists and no refit limit is passed, else a full refit.
@@ -174,23 +178,22 @@ public enum RunMode: Sendable, Equatable {
 /// When an incremental run turns into a full refit. Defaults are documented in the README.
 public struct RefitPolicy: Sendable, Equatable {
     /// Refit when more than this share of documents has topic −1 after assignment.
-    public var maxUnassignedShare = 0.05
+    public var maxUnassignedShare = RunOptions.Defaults.maxUnassignedShare
     /// Refit when new + changed + removed documents exceed this share of the previous corpus.
-    public var maxChangedShare = 0.2
+    public var maxChangedShare = RunOptions.Defaults.maxChangedShare
     /// Refit when the model is older than this many days.
-    public var maxAgeDays = 30.0
+    public var maxAgeDays = RunOptions.Defaults.maxAgeDays
     public init() {}
 }
 
 /// Collects the prompts a dry run would send to the LLM (cache misses only). Thread-safe.
-public final class PromptSink: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _prompts: [[ChatMessage]] = []
+public final class PromptSink: Sendable {
+    private let recorded = Mutex<[[ChatMessage]]>([])
     /// Whether embeddings computed during the dry run go into the cache (a run follows at once, as
     /// with `--max-cost`) or are discarded (`strata estimate` changes nothing).
     public let storeEmbeddings: Bool
     public init(storeEmbeddings: Bool) { self.storeEmbeddings = storeEmbeddings }
     /// Each prompt as (role, content) pairs.
-    public var prompts: [[ChatMessage]] { lock.withLock { _prompts } }
-    func add(_ p: [[ChatMessage]]) { lock.withLock { _prompts += p } }
+    public var prompts: [[ChatMessage]] { recorded.withLock { $0 } }
+    func add(_ p: [[ChatMessage]]) { recorded.withLock { $0 += p } }
 }

@@ -108,65 +108,23 @@ public enum Pipeline {
         let startedAt = Date()
         let runID = "run-" + String(Int(startedAt.timeIntervalSince1970)) + "-" + String(UUID().uuidString.prefix(6)).lowercased()
         let laps = Laps()
-        var warnings: [String] = []
-
-        reporter.stage("read \(options.source)")
-        let read = try await DocumentStore.read(options.source, options: options.read)
+        let (read, readWarnings) = try await readDocuments(options, reporter: reporter)
         let docs = read.documents
-        if read.skipped > 0 {
-            warnings.append("skipped \(read.skipped) invalid record(s); first: \(read.warnings.first ?? "")")
-            reporter.warning("skipped \(read.skipped) invalid record(s) (--skip-invalid)")
-        }
-        guard docs.count >= 3 else {
-            throw StrataError(.failed, "\(options.source): found \(docs.count) document(s); at least 3 are needed to find topics")
-        }
-        try checkVariety(docs, k: options.k)
-        reporter.info("\(docs.count) documents")
         laps.lap("read")
 
         try Task.checkCancellation()
         let lock = try takeLock(options.stateDirectory, reporter: reporter)
         defer { lock.release() }
+        var warnings = readWarnings
         if let stale = lock.tookOverFrom { warnings.append("took over a stale lock (\(stale))") }
         let state = try StateDatabase(directory: options.stateDirectory)
         let topicsPath = (options.stateDirectory as NSString).appendingPathComponent("topics.json")
         let previous = try PreviousRun.load(state)
         if let previous { try repairTopicsFile(topicsPath, from: previous, reporter: reporter) }
 
-        // Decide: incremental or full refit.
-        let fingerprint = EmbeddingStage.fingerprint(options.embedder, baseURL: options.embeddingBaseURL)
-        var refitReason: String?
-        if let previous {
-            refitReason = refitDue(options, previous: previous, fingerprint: fingerprint, documents: docs)
-            if options.mode == .assign, let why = refitReason {
-                if previous.model.fingerprint != fingerprint {
-                    throw StrataError(.usage, "the fitted model used another embedder (\(previous.model.fingerprint)); run `strata run --full`")
-                }
-                reporter.warning("a refit is due (\(why)); `strata assign` only assigns — run `strata run` to refit")
-                warnings.append("refit due: \(why)")
-                refitReason = nil
-            }
-        } else {
-            if options.mode == .assign {
-                throw StrataError(.usage, "no fitted topics in \(options.stateDirectory): run `strata run SOURCE` first")
-            }
-            refitReason = "first run"
-        }
-
-        var outcome: RunOutcome?
-        if let previous, refitReason == nil {
-            switch try await Incremental.run(options, runID: runID, documents: docs, previous: previous, state: state,
-                                             reporter: reporter, laps: laps) {
-            case .done(let o): outcome = o
-            case .refit(let why): refitReason = why
-            }
-        }
-        if outcome == nil {
-            reporter.info("full fit: \(refitReason ?? "")")
-            outcome = try await FullRun.run(options, runID: runID, documents: docs, previous: previous, reason: refitReason ?? "",
-                                            state: state, reporter: reporter, laps: laps)
-        }
-        var o = outcome!
+        let diff = CorpusDiff(documents: docs, recorded: previous?.recorded ?? [:])
+        var o = try await decide(options, runID: runID, documents: docs, previous: previous, diff: diff, state: state,
+                                 reporter: reporter, laps: laps)
         o.manifest.started = iso(startedAt)
         o.manifest.counts.skipped = read.skipped
         o.manifest.warnings = warnings + o.manifest.warnings
@@ -174,8 +132,66 @@ public enum Pipeline {
 
         // The last safe point: a SIGTERM/SIGINT before it changes nothing; the write is not interrupted.
         try Task.checkCancellation()
-        // Write: topic columns at the source, then state (one transaction), then topics.json.
         reporter.stage("write")
+        let output = try await writeColumns(o, options: options, runID: runID, documents: docs, state: state)
+        laps.lap("write")
+        o.manifest.timings = laps.timings
+        o.manifest.finished = iso()
+        let document = TopicsDocument(run: o.manifest, topics: o.topics, hierarchy: o.hierarchy, quality: o.quality, drift: o.drift)
+        try commit(document, outcome: o, runID: runID, state: state, topicsPath: topicsPath)
+        return RunResult(document: document, output: output, topicsPath: topicsPath)
+    }
+
+    /// Reads the source; at least 3 documents with 2 distinct texts are needed. Skipped records
+    /// (`--skip-invalid`) become a warning of the run.
+    static func readDocuments(_ options: RunOptions, reporter: RunReporter) async throws -> (ReadResult, [String]) {
+        reporter.stage("read \(options.source)")
+        let read = try await DocumentStore.read(options.source, options: options.read)
+        var warnings: [String] = []
+        if read.skipped > 0 {
+            warnings.append("skipped \(read.skipped) invalid record(s); first: \(read.warnings.first ?? "")")
+            reporter.warning("skipped \(read.skipped) invalid record(s) (--skip-invalid)")
+        }
+        guard read.documents.count >= 3 else {
+            throw StrataError(.failed, "\(options.source): found \(read.documents.count) document(s); at least 3 are needed to find topics")
+        }
+        try checkVariety(read.documents, k: options.k)
+        reporter.info("\(read.documents.count) documents")
+        return (read, warnings)
+    }
+
+    /// Plans the run (``RunPlan``) and runs the incremental path or the full fit; an incremental run
+    /// that finds too many documents without a topic turns into a refit.
+    static func decide(_ options: RunOptions, runID: String, documents docs: [Document], previous: PreviousRun?, diff: CorpusDiff,
+                       state: StateDatabase, reporter: RunReporter, laps: Laps) async throws -> RunOutcome {
+        let fingerprint = EmbeddingStage.fingerprint(options.embedder, baseURL: options.embeddingBaseURL)
+        let (plan, deferred) = try RunPlan.decide(options, previous: previous, fingerprint: fingerprint, diff: diff)
+        var planWarnings: [String] = []
+        if let why = deferred {
+            reporter.warning("a refit is due (\(why)); `strata assign` only assigns — run `strata run` to refit")
+            planWarnings.append("refit due: \(why)")
+        }
+        var reason: String
+        switch plan {
+        case .refit(let why): reason = why
+        case .incremental:
+            switch try await Incremental.run(options, runID: runID, documents: docs, previous: previous!, diff: diff, state: state,
+                                             reporter: reporter, laps: laps) {
+            case .done(var o):
+                o.manifest.warnings = planWarnings + o.manifest.warnings
+                return o
+            case .refit(let why): reason = why
+            }
+        }
+        reporter.info("full fit: \(reason)")
+        return try await FullRun.run(options, runID: runID, documents: docs, previous: previous, diff: diff, reason: reason,
+                                     state: state, reporter: reporter, laps: laps)
+    }
+
+    /// Writes the topic columns at the source (and, with `--write-embeddings`, the vectors).
+    /// - Returns: where the columns went.
+    static func writeColumns(_ o: RunOutcome, options: RunOptions, runID: String, documents docs: [Document],
+                             state: StateDatabase) async throws -> String {
         var columns: [String: TopicColumns] = [:]
         let byID = Dictionary(uniqueKeysWithValues: o.topics.map { ($0.id, $0) })
         for (i, d) in docs.enumerated() {
@@ -194,12 +210,13 @@ public enum Pipeline {
                                                    tokenCounter: nil, reporter: SilentReporter()).matrix
             vectors = Dictionary(uniqueKeysWithValues: docs.enumerated().map { ($1.id, Array(m.row($0))) })
         }
-        let output = try await DocumentStore.write(location: options.source, options: options.read, documents: docs,
-                                                   columns: columns, topics: rows, embeddings: vectors)
-        laps.lap("write")
-        o.manifest.timings = laps.timings
-        o.manifest.finished = iso()
-        let document = TopicsDocument(run: o.manifest, topics: o.topics, hierarchy: o.hierarchy, quality: o.quality, drift: o.drift)
+        return try await DocumentStore.write(location: options.source, options: options.read, documents: docs,
+                                             columns: columns, topics: rows, embeddings: vectors)
+    }
+
+    /// Records the run in the state (one transaction), then renames topics.json into place.
+    static func commit(_ document: TopicsDocument, outcome o: RunOutcome, runID: String, state: StateDatabase,
+                       topicsPath: String) throws {
         let encoded = try document.encoded()
         var current: [String: Data] = [PreviousRun.documentKey: encoded,
                                        PreviousRun.nextIDKey: Data(String(o.nextID).utf8)]
@@ -207,7 +224,6 @@ public enum Pipeline {
         try state.recordRun(id: runID, manifest: try JSONEncoder().encode(o.manifest), assignments: o.assignments,
                             current: current, usage: o.usage)
         try AtomicFile.write(topicsPath, data: encoded)
-        return RunResult(document: document, output: output, topicsPath: topicsPath)
     }
 
     /// topics.json lags the state when a run was killed between committing the state and renaming
@@ -231,36 +247,6 @@ public enum Pipeline {
         if case .fixed(let n) = k, n > distinct {
             throw StrataError(.usage, "--k \(n) exceeds the number of distinct texts (\(distinct)); lower --k to at most \(distinct)")
         }
-    }
-
-    /// True when this run's labeler differs from the one that named the previous run's topics: then
-    /// every topic is relabelled (a changed `--labeler` is never silently ignored).
-    static func labelerChanged(_ options: RunOptions, previous: PreviousRun) -> Bool {
-        previous.document.run.labeler.name != options.labeler.description
-    }
-
-    static func refitDue(_ options: RunOptions, previous: PreviousRun, fingerprint: String, documents: [Document]) -> String? {
-        if options.mode == .full { return "--full" }
-        if previous.model.fingerprint != fingerprint { return "the embedder changed (\(previous.model.fingerprint) → \(fingerprint))" }
-        if labelerChanged(options, previous: previous) {
-            return "the labeler changed (\(previous.document.run.labeler.name) → \(options.labeler)); every topic is relabelled"
-        }
-        if case .fixed(let k) = options.k, k != previous.model.topicIDs.count {
-            return "--k \(k) differs from the fitted \(previous.model.topicIDs.count) topics"
-        }
-        let age = previous.model.ageDays()
-        if age > options.refit.maxAgeDays { return String(format: "the model is %.1f days old (limit %.0f)", age, options.refit.maxAgeDays) }
-        var changed = 0
-        var present = 0
-        for d in documents {
-            if let r = previous.recorded[d.id] { present += 1; if r.hash != d.contentHash { changed += 1 } } else { changed += 1 }
-        }
-        changed += previous.recorded.count - present
-        let share = Double(changed) / Double(max(1, previous.recorded.count))
-        if share > options.refit.maxChangedShare {
-            return String(format: "%.1f%% of documents are new, changed or removed (limit %.0f%%)", share * 100, options.refit.maxChangedShare * 100)
-        }
-        return nil
     }
 
     /// The state directory's lock, as a ``StrataError`` with the lock exit code when it is held.

@@ -82,106 +82,19 @@ public enum Report {
     static func render(_ doc: TopicsDocument, points: [Point], totalDocuments: Int, snippets: [String: String]) -> String {
         let topics = doc.topics
         let labelOf = Dictionary(uniqueKeysWithValues: topics.map { ($0.id, $0.label) })
-        // Map geometry.
-        let w = 1000.0, h = 640.0, pad = 24.0
-        let xs = points.map { Double($0.x) }, ys = points.map { Double($0.y) }
-        let (x0, x1) = (xs.min() ?? 0, xs.max() ?? 1), (y0, y1) = (ys.min() ?? 0, ys.max() ?? 1)
-        func sx(_ v: Double) -> Double { pad + (v - x0) / max(x1 - x0, 1e-9) * (w - 2 * pad) }
-        func sy(_ v: Double) -> Double { h - pad - (v - y0) / max(y1 - y0, 1e-9) * (h - 2 * pad) }
-        var map = "<svg id=\"map\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" data-points=\"\(points.count)\" role=\"img\" aria-label=\"document map\">\n"
-        var sum: [Int: (Double, Double, Int)] = [:]
-        for p in points {
-            let cx = sx(Double(p.x)), cy = sy(Double(p.y))
-            let s = sum[p.topic] ?? (0, 0, 0)
-            sum[p.topic] = (s.0 + cx, s.1 + cy, s.2 + 1)
-            map += "<circle class=\"pt\" data-t=\"\(p.topic)\" cx=\"\(f1(cx))\" cy=\"\(f1(cy))\" r=\"2.2\" fill=\"\(colour(p.topic))\">"
-                + "<title>\(escape(labelOf[p.topic] ?? "no topic")) · \(escape(p.id)): \(escape(String(p.snippet.prefix(160))))</title></circle>\n"
-        }
-        for t in topics {
-            guard let s = sum[t.id], s.2 > 0 else { continue }
-            map += "<text class=\"maplabel\" x=\"\(f1(s.0 / Double(s.2)))\" y=\"\(f1(s.1 / Double(s.2)))\">\(escape(t.label))</text>\n"
-        }
-        map += "</svg>"
-
-        // Bars.
-        let maxSize = Double(topics.map(\.size).max() ?? 1)
-        let barH = 22.0
-        var bars = "<svg id=\"bars\" viewBox=\"0 0 1000 \(Int(Double(topics.count) * barH + 8))\" role=\"img\" aria-label=\"topic sizes\">\n"
-        for (i, t) in topics.sorted(by: { $0.size > $1.size }).enumerated() {
-            let y = 4 + Double(i) * barH
-            let width = max(1, Double(t.size) / max(maxSize, 1) * 600)
-            bars += "<g class=\"barrow\" data-t=\"\(t.id)\"><text x=\"0\" y=\"\(f1(y + 15))\" class=\"barlabel\">\(t.id) · \(escape(String(t.label.prefix(40))))</text>"
-            bars += "<rect class=\"bar\" data-t=\"\(t.id)\" x=\"330\" y=\"\(f1(y + 3))\" width=\"\(f1(width))\" height=\"\(f1(barH - 6))\" fill=\"\(colour(t.id))\">"
-                + "<title>\(escape(t.label)): \(t.size) documents (\(f1(t.share * 100))%)</title></rect>"
-            bars += "<text x=\"\(f1(336 + width))\" y=\"\(f1(y + 15))\" class=\"barvalue\">\(t.size)</text></g>\n"
-        }
-        bars += "</svg>"
-
-        // Hierarchy.
-        var tree = "<ul class=\"tree\">"
-        if doc.hierarchy.isEmpty {
-            for t in topics { tree += "<li><span class=\"sw\" style=\"background:\(colour(t.id))\"></span>\(t.id) · \(escape(t.label))</li>" }
-        } else {
-            for p in doc.hierarchy {
-                tree += "<li><b>\(escape(p.label))</b><ul>"
-                for c in p.children { tree += "<li><span class=\"sw\" style=\"background:\(colour(c))\"></span>\(c) · \(escape(labelOf[c] ?? ""))</li>" }
-                tree += "</ul></li>"
-            }
-        }
-        tree += "</ul>"
-
-        // Topic cards.
-        var cards = ""
-        for t in topics {
-            cards += "<section class=\"card\" id=\"topic-\(t.id)\"><h3><span class=\"sw\" style=\"background:\(colour(t.id))\"></span>\(t.id) · \(escape(t.label)) <small>\(t.size) documents · \(String(format: "%.1f", t.share * 100))% · \(t.labelSource.rawValue)</small></h3>"
-            if !t.description.isEmpty { cards += "<p>\(escape(t.description))</p>" }
-            cards += "<p class=\"kw\">" + t.keywords.map { "<span>\(escape($0))</span>" }.joined() + "</p><ol class=\"reps\">"
-            for r in t.representativeIDs { cards += "<li><code>\(escape(r))</code> \(escape(String((snippets[r] ?? "").prefix(240))))</li>" }
-            cards += "</ol></section>\n"
-        }
-
-        // Quality and drift.
-        let q = doc.quality
-        var quality = "<table class=\"figs\"><tr><th>sampled silhouette</th><td>\(fmt(q.silhouetteSampled))</td></tr>"
-        quality += "<tr><th>simplified silhouette</th><td>\(fmt(q.simplifiedSilhouette))</td></tr>"
-        quality += "<tr><th>Calinski–Harabasz</th><td>\(fmt(q.calinskiHarabasz, 1))</td></tr><tr><th>Davies–Bouldin</th><td>\(fmt(q.daviesBouldin))</td></tr>"
-        if let e = q.evaluation {
-            if let f = e.truthField { quality += "<tr><th>NMI / AMI / ARI / purity vs <code>\(escape(f))</code></th><td>\(fmt(e.nmi)) / \(fmt(e.ami)) / \(fmt(e.ari)) / \(fmt(e.purity))</td></tr>" }
-            quality += "<tr><th>label fidelity (with centroids)</th><td>\(fmt(e.labelFidelity)) (\(fmt(e.centroidFidelity)))</td></tr><tr><th>keyword NPMI</th><td>\(fmt(e.keywordNPMI))</td></tr>"
-            quality += "<tr><th>topic diversity</th><td>\(fmt(e.topicDiversity))</td></tr>"
-        }
-        quality += "</table>"
-        var drift = "<p>First run: no drift yet.</p>"
-        if let d = doc.drift, d.previousRun != nil {
-            drift = "<table class=\"figs\"><tr><th>mode</th><td>\(escape(d.mode))\(d.refitReason.map { " (" + escape($0) + ")" } ?? "")</td></tr>"
-            drift += "<tr><th>new topics</th><td>\(d.new.map { "\($0) · " + escape(labelOf[$0] ?? "") }.joined(separator: "<br>"))</td></tr>"
-            drift += "<tr><th>retired topics</th><td>\(d.retired.map(String.init).joined(separator: ", "))</td></tr>"
-            drift += "<tr><th>relabelled</th><td>\(d.relabelled.map { "\($0) · " + escape(labelOf[$0] ?? "") }.joined(separator: "<br>"))</td></tr>"
-            drift += "<tr><th>splits / merges</th><td>\(d.splits.map { "\($0.topic) from \($0.splitFrom)" }.joined(separator: ", ")) / \(d.merges.map { "\($0.topic) into \($0.mergedInto)" }.joined(separator: ", "))</td></tr>"
-            drift += "<tr><th>documents</th><td>\(d.documentsNew) new, \(d.documentsChanged) changed, \(d.documentsRemoved) removed, \(d.documentsChangedTopic) changed topic, \(d.documentsUnassigned) without a topic</td></tr></table>"
-        }
-
+        let map = mapSVG(points, topics: topics, labelOf: labelOf)
+        let bars = barsSVG(topics)
+        let tree = treeHTML(doc.hierarchy, topics: topics, labelOf: labelOf)
+        let cards = cardsHTML(topics, snippets: snippets)
+        let quality = qualityHTML(doc.quality)
+        let drift = driftHTML(doc.drift, labelOf: labelOf)
         let run = doc.run
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>Strata topics · \(escape(run.source))</title>
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <style>
-            body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1180px;padding:16px 24px;color:#1f2328}
-            h1{font-size:22px;margin:8px 0}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
-            h3{font-size:15px;margin:0 0 6px}small{color:#656d76;font-weight:normal}.meta{color:#656d76}
-            svg{width:100%;height:auto;display:block}#map{border:1px solid #d0d7de;border-radius:6px;background:#fbfbfc}
-            .maplabel{font-size:12px;font-weight:600;text-anchor:middle;paint-order:stroke;stroke:#fff;stroke-width:3px;pointer-events:none}
-            #map.focus .pt{opacity:.08}#map.focus .pt.on{opacity:1}
-            .barlabel,.barvalue{font-size:12px}.bar{cursor:pointer}.barrow:hover .bar{opacity:.75}
-            .sw{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;vertical-align:baseline}
-            .tree{columns:2;padding-left:18px}.tree ul{padding-left:18px}
-            .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:12px}
-            .card{border:1px solid #d0d7de;border-radius:6px;padding:10px 12px;break-inside:avoid}
-            .kw span{display:inline-block;background:#eef1f4;border-radius:10px;padding:0 8px;margin:2px 4px 2px 0;font-size:12px}
-            .reps{padding-left:18px;margin:6px 0 0;font-size:12.5px;color:#333}.reps code{font-size:11px;color:#656d76}
-            .figs th{text-align:left;font-weight:500;padding-right:18px;color:#444}.figs td{font-variant-numeric:tabular-nums}
-            @media print{body{max-width:none;padding:0}#map{border:none}.card{page-break-inside:avoid}.tree{columns:1}}
+            \(style)
             </style></head><body>
             <h1>Topics of \(escape(run.source))</h1>
             <p class="meta">run <code>\(escape(run.id))</code> · \(escape(run.finished)) · \(run.counts.documents) documents · \(topics.count) topics · \(escape(run.embedder.name)) embeddings · PCA \(run.pca.components) components · labels by \(escape(run.labeler.name)) · Strata \(escape(run.strataVersion))</p>
@@ -200,21 +113,137 @@ public enum Report {
             <div class="cards">
             \(cards)</div>
             <script>
-            (function () {
-              var map = document.getElementById('map');
-              var current = null;
-              document.querySelectorAll('.barrow').forEach(function (row) {
-                row.addEventListener('click', function () {
-                  var t = row.getAttribute('data-t');
-                  current = current === t ? null : t;
-                  map.classList.toggle('focus', current !== null);
-                  map.querySelectorAll('.pt').forEach(function (p) { p.classList.toggle('on', p.getAttribute('data-t') === current); });
-                });
-              });
-            })();
+            \(script)
             </script>
             </body></html>
 
             """
     }
+
+    /// The document map: one point per sampled document, each topic's label at its points' mean.
+    static func mapSVG(_ points: [Point], topics: [Topic], labelOf: [Int: String]) -> String {
+        let w = 1000.0, h = 640.0, pad = 24.0
+        let xs = points.map { Double($0.x) }, ys = points.map { Double($0.y) }
+        let (x0, x1) = (xs.min() ?? 0, xs.max() ?? 1), (y0, y1) = (ys.min() ?? 0, ys.max() ?? 1)
+        func sx(_ v: Double) -> Double { pad + (v - x0) / max(x1 - x0, 1e-9) * (w - 2 * pad) }
+        func sy(_ v: Double) -> Double { h - pad - (v - y0) / max(y1 - y0, 1e-9) * (h - 2 * pad) }
+        var map = "<svg id=\"map\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" data-points=\"\(points.count)\" role=\"img\" aria-label=\"document map\">\n"
+        var sum: [Int: (Double, Double, Int)] = [:]
+        for p in points {
+            let cx = sx(Double(p.x)), cy = sy(Double(p.y))
+            let s = sum[p.topic] ?? (0, 0, 0)
+            sum[p.topic] = (s.0 + cx, s.1 + cy, s.2 + 1)
+            map += "<circle class=\"pt\" data-t=\"\(p.topic)\" cx=\"\(f1(cx))\" cy=\"\(f1(cy))\" r=\"2.2\" fill=\"\(colour(p.topic))\">"
+                + "<title>\(escape(labelOf[p.topic] ?? "no topic")) · \(escape(p.id)): \(escape(String(p.snippet.prefix(160))))</title></circle>\n"
+        }
+        for t in topics {
+            guard let s = sum[t.id], s.2 > 0 else { continue }
+            map += "<text class=\"maplabel\" x=\"\(f1(s.0 / Double(s.2)))\" y=\"\(f1(s.1 / Double(s.2)))\">\(escape(t.label))</text>\n"
+        }
+        return map + "</svg>"
+    }
+
+    /// Topic sizes, largest first; a click highlights the topic on the map.
+    static func barsSVG(_ topics: [Topic]) -> String {
+        let maxSize = Double(topics.map(\.size).max() ?? 1)
+        let barH = 22.0
+        var bars = "<svg id=\"bars\" viewBox=\"0 0 1000 \(Int(Double(topics.count) * barH + 8))\" role=\"img\" aria-label=\"topic sizes\">\n"
+        for (i, t) in topics.sorted(by: { $0.size > $1.size }).enumerated() {
+            let y = 4 + Double(i) * barH
+            let width = max(1, Double(t.size) / max(maxSize, 1) * 600)
+            bars += "<g class=\"barrow\" data-t=\"\(t.id)\"><text x=\"0\" y=\"\(f1(y + 15))\" class=\"barlabel\">\(t.id) · \(escape(String(t.label.prefix(40))))</text>"
+            bars += "<rect class=\"bar\" data-t=\"\(t.id)\" x=\"330\" y=\"\(f1(y + 3))\" width=\"\(f1(width))\" height=\"\(f1(barH - 6))\" fill=\"\(colour(t.id))\">"
+                + "<title>\(escape(t.label)): \(t.size) documents (\(f1(t.share * 100))%)</title></rect>"
+            bars += "<text x=\"\(f1(336 + width))\" y=\"\(f1(y + 15))\" class=\"barvalue\">\(t.size)</text></g>\n"
+        }
+        return bars + "</svg>"
+    }
+
+    /// Parents and their children (or the flat topic list without a hierarchy).
+    static func treeHTML(_ hierarchy: [ParentTopic], topics: [Topic], labelOf: [Int: String]) -> String {
+        var tree = "<ul class=\"tree\">"
+        if hierarchy.isEmpty {
+            for t in topics { tree += "<li><span class=\"sw\" style=\"background:\(colour(t.id))\"></span>\(t.id) · \(escape(t.label))</li>" }
+        } else {
+            for p in hierarchy {
+                tree += "<li><b>\(escape(p.label))</b><ul>"
+                for c in p.children { tree += "<li><span class=\"sw\" style=\"background:\(colour(c))\"></span>\(c) · \(escape(labelOf[c] ?? ""))</li>" }
+                tree += "</ul></li>"
+            }
+        }
+        return tree + "</ul>"
+    }
+
+    /// One card per topic: label, description, keywords, representative excerpts.
+    static func cardsHTML(_ topics: [Topic], snippets: [String: String]) -> String {
+        var cards = ""
+        for t in topics {
+            cards += "<section class=\"card\" id=\"topic-\(t.id)\"><h3><span class=\"sw\" style=\"background:\(colour(t.id))\"></span>\(t.id) · \(escape(t.label)) <small>\(t.size) documents · \(String(format: "%.1f", t.share * 100))% · \(t.labelSource.rawValue)</small></h3>"
+            if !t.description.isEmpty { cards += "<p>\(escape(t.description))</p>" }
+            cards += "<p class=\"kw\">" + t.keywords.map { "<span>\(escape($0))</span>" }.joined() + "</p><ol class=\"reps\">"
+            for r in t.representativeIDs { cards += "<li><code>\(escape(r))</code> \(escape(String((snippets[r] ?? "").prefix(240))))</li>" }
+            cards += "</ol></section>\n"
+        }
+        return cards
+    }
+
+    /// Cluster-quality figures, and the evaluation's when `strata eval` recorded one.
+    static func qualityHTML(_ q: Quality) -> String {
+        var quality = "<table class=\"figs\"><tr><th>sampled silhouette</th><td>\(fmt(q.silhouetteSampled))</td></tr>"
+        quality += "<tr><th>simplified silhouette</th><td>\(fmt(q.simplifiedSilhouette))</td></tr>"
+        quality += "<tr><th>Calinski–Harabasz</th><td>\(fmt(q.calinskiHarabasz, 1))</td></tr><tr><th>Davies–Bouldin</th><td>\(fmt(q.daviesBouldin))</td></tr>"
+        if let e = q.evaluation {
+            if let f = e.truthField { quality += "<tr><th>NMI / AMI / ARI / purity vs <code>\(escape(f))</code></th><td>\(fmt(e.nmi)) / \(fmt(e.ami)) / \(fmt(e.ari)) / \(fmt(e.purity))</td></tr>" }
+            quality += "<tr><th>label fidelity (with centroids)</th><td>\(fmt(e.labelFidelity)) (\(fmt(e.centroidFidelity)))</td></tr><tr><th>keyword NPMI</th><td>\(fmt(e.keywordNPMI))</td></tr>"
+            quality += "<tr><th>topic diversity</th><td>\(fmt(e.topicDiversity))</td></tr>"
+        }
+        return quality + "</table>"
+    }
+
+    /// What changed since the previous run.
+    static func driftHTML(_ d: Drift?, labelOf: [Int: String]) -> String {
+        var drift = "<p>First run: no drift yet.</p>"
+        if let d, d.previousRun != nil {
+            drift = "<table class=\"figs\"><tr><th>mode</th><td>\(escape(d.mode))\(d.refitReason.map { " (" + escape($0) + ")" } ?? "")</td></tr>"
+            drift += "<tr><th>new topics</th><td>\(d.new.map { "\($0) · " + escape(labelOf[$0] ?? "") }.joined(separator: "<br>"))</td></tr>"
+            drift += "<tr><th>retired topics</th><td>\(d.retired.map(String.init).joined(separator: ", "))</td></tr>"
+            drift += "<tr><th>relabelled</th><td>\(d.relabelled.map { "\($0) · " + escape(labelOf[$0] ?? "") }.joined(separator: "<br>"))</td></tr>"
+            drift += "<tr><th>splits / merges</th><td>\(d.splits.map { "\($0.topic) from \($0.splitFrom)" }.joined(separator: ", ")) / \(d.merges.map { "\($0.topic) into \($0.mergedInto)" }.joined(separator: ", "))</td></tr>"
+            drift += "<tr><th>documents</th><td>\(d.documentsNew) new, \(d.documentsChanged) changed, \(d.documentsRemoved) removed, \(d.documentsChangedTopic) changed topic, \(d.documentsUnassigned) without a topic</td></tr></table>"
+        }
+        return drift
+    }
+
+    static let style = """
+        body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1180px;padding:16px 24px;color:#1f2328}
+        h1{font-size:22px;margin:8px 0}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
+        h3{font-size:15px;margin:0 0 6px}small{color:#656d76;font-weight:normal}.meta{color:#656d76}
+        svg{width:100%;height:auto;display:block}#map{border:1px solid #d0d7de;border-radius:6px;background:#fbfbfc}
+        .maplabel{font-size:12px;font-weight:600;text-anchor:middle;paint-order:stroke;stroke:#fff;stroke-width:3px;pointer-events:none}
+        #map.focus .pt{opacity:.08}#map.focus .pt.on{opacity:1}
+        .barlabel,.barvalue{font-size:12px}.bar{cursor:pointer}.barrow:hover .bar{opacity:.75}
+        .sw{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;vertical-align:baseline}
+        .tree{columns:2;padding-left:18px}.tree ul{padding-left:18px}
+        .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:12px}
+        .card{border:1px solid #d0d7de;border-radius:6px;padding:10px 12px;break-inside:avoid}
+        .kw span{display:inline-block;background:#eef1f4;border-radius:10px;padding:0 8px;margin:2px 4px 2px 0;font-size:12px}
+        .reps{padding-left:18px;margin:6px 0 0;font-size:12.5px;color:#333}.reps code{font-size:11px;color:#656d76}
+        .figs th{text-align:left;font-weight:500;padding-right:18px;color:#444}.figs td{font-variant-numeric:tabular-nums}
+        @media print{body{max-width:none;padding:0}#map{border:none}.card{page-break-inside:avoid}.tree{columns:1}}
+        """
+
+    static let script = """
+        (function () {
+          var map = document.getElementById('map');
+          var current = null;
+          document.querySelectorAll('.barrow').forEach(function (row) {
+            row.addEventListener('click', function () {
+              var t = row.getAttribute('data-t');
+              current = current === t ? null : t;
+              map.classList.toggle('focus', current !== null);
+              map.querySelectorAll('.pt').forEach(function (p) { p.classList.toggle('on', p.getAttribute('data-t') === current); });
+            });
+          });
+        })();
+        """
 }

@@ -35,21 +35,26 @@ public final class ConsoleReporter: RunReporter, @unchecked Sendable {
 
     func endBar() { if barActive { FileHandle.standardError.write(Data("\n".utf8)); barActive = false } }
 
-    public func stage(_ name: String) {
+    /// One event: nothing when quiet, a JSON object, or a human line (ending a progress bar first).
+    private func announce(_ fields: [String: Any], human: String, resetProgress: Bool = false) {
         lock.withLock {
             switch mode {
             case .quiet, .quietJSON: return
-            case .json: json(["event": "stage", "stage": name])
-            case .human: endBar(); emit("▸ \(name)")
+            case .json: json(fields)
+            case .human: endBar(); emit(human)
             }
-            lastPercent = -1
+            if resetProgress { lastPercent = -1 }
         }
     }
+
+    public func stage(_ name: String) { announce(["event": "stage", "stage": name], human: "▸ \(name)", resetProgress: true) }
 
     public func progress(_ stage: String, done: Int, total: Int) {
         lock.withLock {
             guard total > 0 else { return }
             let percent = done * 100 / total
+            // Workers report concurrently: a count that arrives after a larger one is stale.
+            guard percent >= lastPercent || done == total else { return }
             switch mode {
             case .quiet, .quietJSON: return
             case .json:
@@ -74,15 +79,7 @@ public final class ConsoleReporter: RunReporter, @unchecked Sendable {
         }
     }
 
-    public func info(_ message: String) {
-        lock.withLock {
-            switch mode {
-            case .quiet, .quietJSON: return
-            case .json: json(["event": "info", "message": message])
-            case .human: endBar(); emit("  \(message)")
-            }
-        }
-    }
+    public func info(_ message: String) { announce(["event": "info", "message": message], human: "  \(message)") }
 
     public func warning(_ message: String) {
         lock.withLock {

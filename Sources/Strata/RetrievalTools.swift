@@ -3,7 +3,7 @@ import Foundation
 /// The read-only retrieval tools served by `strata mcp` (and usable in-process): list the topics,
 /// describe one, search with topic filters, page through a topic's documents. Arguments arrive as
 /// loosely typed JSON and are validated here; a bad argument is a ``ToolError`` naming the problem.
-public final class RetrievalTools: @unchecked Sendable {
+public final class RetrievalTools: Sendable {
     public let index: SearchIndex
     var document: TopicsDocument { index.document }
 
@@ -14,7 +14,7 @@ public final class RetrievalTools: @unchecked Sendable {
         public var description: String { message }
     }
 
-    public init(stateDirectory: String, embeddingBaseURL: URL = URL(string: "https://api.openai.com/v1")!) throws {
+    public init(stateDirectory: String, embeddingBaseURL: URL = RunOptions.Defaults.openAIBaseURL) throws {
         index = try SearchIndex(stateDirectory: stateDirectory, embeddingBaseURL: embeddingBaseURL)
     }
 
@@ -64,7 +64,7 @@ public final class RetrievalTools: @unchecked Sendable {
             }
             let hits = try index.search(vector: try await index.embedQuery(query), filter: filter, k: k)
             return hits.map { ["id": $0.id, "score": $0.score, "topic_id": $0.topicID, "topic_label": $0.topicLabel, "snippet": $0.snippet] as [String: Any] }
-        default:
+        case "documents_by_topic":
             let t = try topic(arguments["topic"], tool: name)
             let limit = try integer(arguments["limit"], name: "limit", default: 20, range: 1...500)
             let offset = try integer(arguments["offset"], name: "offset", default: 0, range: 0...Int.max)
@@ -72,6 +72,9 @@ public final class RetrievalTools: @unchecked Sendable {
             let page = offset < ids.count ? Array(ids[offset..<min(ids.count, offset + limit)]) : []
             return ["topic_id": t.id, "total": ids.count, "offset": offset,
                     "documents": page.map { ["id": $0, "snippet": index.snippet(of: $0) ?? ""] }] as [String: Any]
+        default:
+            // Every catalog entry has a case above; a tool added to the catalog without one lands here.
+            throw ToolError("tool \"\(name)\" is listed but not implemented")
         }
     }
 

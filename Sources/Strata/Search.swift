@@ -16,7 +16,7 @@ public struct SearchHit: Codable, Sendable, Equatable {
 
 /// Semantic search over the stored, normalised embeddings, restricted by topic *before* ranking (so a
 /// topic with ≥ k documents always yields k hits).
-public final class SearchIndex: @unchecked Sendable {
+public final class SearchIndex: Sendable {
     public let document: TopicsDocument
     let ids: [String]
     let topics: [Int]
@@ -28,7 +28,7 @@ public final class SearchIndex: @unchecked Sendable {
 
     /// Loads the last run's topics and document vectors from `stateDirectory`'s state database (the
     /// committed copy of topics.json, ``CommittedState/topics(_:)``).
-    public init(stateDirectory: String, embeddingBaseURL: URL = URL(string: "https://api.openai.com/v1")!) throws {
+    public init(stateDirectory: String, embeddingBaseURL: URL = RunOptions.Defaults.openAIBaseURL) throws {
         document = try CommittedState.topics(stateDirectory).document
         let spec = try EmbedderSpec.parse(document.run.embedder.name)
         guard let e = try EmbeddingStage.makeEmbedder(spec, baseURL: embeddingBaseURL) else {

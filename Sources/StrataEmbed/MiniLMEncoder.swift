@@ -187,8 +187,8 @@ public struct MiniLMEncoder: Sendable {
     /// token count and packed into batches of at most `options.maxBatchTokens` tokens, so memory
     /// beyond the returned n × dimension floats is bounded whatever the corpus size.
     ///
-    /// - Parameter progress: called with (texts done, total) after each batch, from one thread at a
-    ///   time (not necessarily the caller's).
+    /// - Parameter progress: called with (texts done, total) after each batch, from the worker threads
+    ///   (possibly several at once, so two calls can arrive out of order; the last batch reports total).
     public func embed(
         _ texts: [String], options: EncodeOptions = EncodeOptions(),
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
@@ -230,10 +230,10 @@ public struct MiniLMEncoder: Sendable {
                             for j in 0 ..< d { output[row * d + j] = vector[j] }
                         }
                         if let progress {
-                            done.withLock { n in
-                                n += batch.count
-                                progress(n, total)
-                            }
+                            // Counted under the lock, reported outside it: a slow callback never holds up
+                            // the other workers.
+                            let n = done.withLock { n in n += batch.count; return n }
+                            progress(n, total)
                         }
                     }
                 }
@@ -320,18 +320,19 @@ public struct MiniLMEncoder: Sendable {
         }
     }
 
+    /// Raw pointers into a ``Scratch`` for one forward pass (valid only inside ``forward``).
+    struct Activations {
+        var x, h1, ctx, qkv, inter, scores, rowSums: UnsafeMutablePointer<Float>
+    }
+
     /// Runs the encoder over sequences packed end to end and hands each pooled, normalised vector
     /// to `emit(sequenceIndex, vector)`.
     func forward(_ seqs: [[Int32]], scratch s: inout Scratch,
                  emit: (Int, UnsafeBufferPointer<Float>) -> Void) {
-        let c = config, w = weights
-        let h = c.hiddenSize, h3 = 3 * h, inner = c.intermediateSize
-        let heads = c.numAttentionHeads, dh = c.headSize
-        let eps = c.layerNormEps
         let t = seqs.reduce(0) { $0 + $1.count }
         let maxLen = seqs.reduce(0) { max($0, $1.count) }
         guard t > 0 else { return }
-        s.reserve(tokens: t, maxLength: maxLen, config: c)
+        s.reserve(tokens: t, maxLength: maxLen, config: config)
         var starts: [Int] = []
         starts.reserveCapacity(seqs.count)
         var acc = 0
@@ -345,90 +346,97 @@ public struct MiniLMEncoder: Sendable {
         s.scores.withUnsafeMutableBufferPointer { sb in
         s.rowSums.withUnsafeMutableBufferPointer { rsb in
             // Pointers are non-nil: every buffer was grown to a positive size above.
-            let x = xb.baseAddress!, h1 = h1b.baseAddress!, ctx = ctxb.baseAddress!
-            let qkv = qkvb.baseAddress!, inter = ib.baseAddress!, scores = sb.baseAddress!
-            let rowSums = rsb.baseAddress!
-
-            // Embeddings + LayerNorm.
-            w.word.withUnsafeBufferPointer { word in
-            w.position.withUnsafeBufferPointer { pos in
-            w.tokenType0.withUnsafeBufferPointer { tt in
-                for (q, seq) in seqs.enumerated() {
-                    for (p, id) in seq.enumerated() {
-                        let row = x + (starts[q] + p) * h
-                        let wr = Int(id) * h, pr = p * h
-                        for j in 0 ..< h { row[j] = word[wr + j] + pos[pr + j] + tt[j] }
-                    }
-                }
-            }}}
-            layerNorm(x, rows: t, width: h, gamma: w.embLNGamma, beta: w.embLNBeta, eps: eps)
-
-            let scale = 1 / Float(dh).squareRoot()
-            for layer in w.layers {
-                // Q, K, V for all tokens: qkv[T×3h] = x · Wqkvᵀ + b.
-                broadcastRows(layer.qkvBias, into: qkv, rows: t)
-                layer.qkvWeight.withUnsafeBufferPointer { wq in
-                    sgemm(transB: true, m: t, n: h3, k: h, a: x, lda: h, b: wq.baseAddress!, ldb: h,
-                          beta: 1, c: qkv, ldc: h3)
-                }
-                // Attention per (sequence, head).
-                for (q, seq) in seqs.enumerated() {
-                    let l = seq.count, r0 = starts[q]
-                    for head in 0 ..< heads {
-                        let qp = qkv + r0 * h3 + head * dh
-                        sgemm(transB: true, m: l, n: l, k: dh, alpha: scale, a: qp, lda: h3,
-                              b: qp + h, ldb: h3, beta: 0, c: scores, ldc: l)
-                        // Unnormalised softmax; each row of the l × dh result is then divided by
-                        // its row sum (fewer multiplies than normalising the l × l scores).
-                        expRows(scores, rows: l, width: l, rowSums: rowSums)
-                        let out = ctx + r0 * h + head * dh
-                        sgemm(m: l, n: dh, k: l, a: scores, lda: l, b: qp + 2 * h, ldb: h3,
-                              beta: 0, c: out, ldc: h)
-                        for i in 0 ..< l {
-                            let inv = 1 / rowSums[i]
-                            let row = out + i * h
-                            for j in 0 ..< dh { row[j] *= inv }
-                        }
-                    }
-                }
-                // h1 = LayerNorm(x + ctx · Woᵀ + bo).
-                addRows(x, bias: layer.attnOutBias, into: h1, rows: t)
-                layer.attnOutWeight.withUnsafeBufferPointer { wo in
-                    sgemm(transB: true, m: t, n: h, k: h, a: ctx, lda: h, b: wo.baseAddress!, ldb: h,
-                          beta: 1, c: h1, ldc: h)
-                }
-                layerNorm(h1, rows: t, width: h, gamma: layer.ln1Gamma, beta: layer.ln1Beta, eps: eps)
-                // inter = GELU(h1 · Wiᵀ + bi).
-                layer.interWeight.withUnsafeBufferPointer { wi in
-                    sgemm(transB: true, m: t, n: inner, k: h, a: h1, lda: h, b: wi.baseAddress!, ldb: h,
-                          beta: 0, c: inter, ldc: inner)
-                }
-                biasGELU(inter, bias: layer.interBias, rows: t)
-                // x = LayerNorm(h1 + inter · Wo2ᵀ + bo2).
-                addRows(h1, bias: layer.outBias, into: x, rows: t)
-                layer.outWeight.withUnsafeBufferPointer { wo2 in
-                    sgemm(transB: true, m: t, n: h, k: inner, a: inter, lda: inner, b: wo2.baseAddress!,
-                          ldb: inner, beta: 1, c: x, ldc: h)
-                }
-                layerNorm(x, rows: t, width: h, gamma: layer.ln2Gamma, beta: layer.ln2Beta, eps: eps)
-            }
-
-            // Mean pooling over each sequence's tokens, then L2 normalisation (into h1's first row).
-            for (q, seq) in seqs.enumerated() {
-                let v = h1
-                for j in 0 ..< h { v[j] = 0 }
-                for p in 0 ..< seq.count {
-                    let row = x + (starts[q] + p) * h
-                    for j in 0 ..< h { v[j] += row[j] }
-                }
-                let inv = 1 / Float(seq.count)
-                var norm: Float = 0
-                for j in 0 ..< h { v[j] *= inv; norm += v[j] * v[j] }
-                let scaleNorm = 1 / max(norm.squareRoot(), 1e-12)
-                for j in 0 ..< h { v[j] *= scaleNorm }
-                emit(q, UnsafeBufferPointer(start: v, count: h))
-            }
+            let a = Activations(x: xb.baseAddress!, h1: h1b.baseAddress!, ctx: ctxb.baseAddress!, qkv: qkvb.baseAddress!,
+                                inter: ib.baseAddress!, scores: sb.baseAddress!, rowSums: rsb.baseAddress!)
+            embedTokens(seqs, starts: starts, into: a.x)
+            layerNorm(a.x, rows: t, width: config.hiddenSize, gamma: weights.embLNGamma, beta: weights.embLNBeta, eps: config.layerNormEps)
+            for layer in weights.layers { encoderLayer(layer, seqs: seqs, starts: starts, tokens: t, a) }
+            pool(seqs, starts: starts, a, emit: emit)
         }}}}}}}
+    }
+
+    /// Word + position + token-type embeddings of every token, packed into x (T × h).
+    func embedTokens(_ seqs: [[Int32]], starts: [Int], into x: UnsafeMutablePointer<Float>) {
+        let h = config.hiddenSize
+        weights.word.withUnsafeBufferPointer { word in
+        weights.position.withUnsafeBufferPointer { pos in
+        weights.tokenType0.withUnsafeBufferPointer { tt in
+            for (q, seq) in seqs.enumerated() {
+                for (p, id) in seq.enumerated() {
+                    let row = x + (starts[q] + p) * h
+                    let wr = Int(id) * h, pr = p * h
+                    for j in 0 ..< h { row[j] = word[wr + j] + pos[pr + j] + tt[j] }
+                }
+            }
+        }}}
+    }
+
+    /// One transformer layer over all T tokens, x in place: attention, then the feed-forward block.
+    fileprivate func encoderLayer(_ layer: ModelWeights.Layer, seqs: [[Int32]], starts: [Int], tokens t: Int, _ a: Activations) {
+        let h = config.hiddenSize, h3 = 3 * h, inner = config.intermediateSize, eps = config.layerNormEps
+        // Q, K, V for all tokens: qkv[T×3h] = x · Wqkvᵀ + b.
+        broadcastRows(layer.qkvBias, into: a.qkv, rows: t)
+        layer.qkvWeight.withUnsafeBufferPointer { wq in
+            sgemm(transB: true, m: t, n: h3, k: h, a: a.x, lda: h, b: wq.baseAddress!, ldb: h, beta: 1, c: a.qkv, ldc: h3)
+        }
+        for (q, seq) in seqs.enumerated() { attention(sequenceLength: seq.count, start: starts[q], a) }
+        // h1 = LayerNorm(x + ctx · Woᵀ + bo).
+        addRows(a.x, bias: layer.attnOutBias, into: a.h1, rows: t)
+        layer.attnOutWeight.withUnsafeBufferPointer { wo in
+            sgemm(transB: true, m: t, n: h, k: h, a: a.ctx, lda: h, b: wo.baseAddress!, ldb: h, beta: 1, c: a.h1, ldc: h)
+        }
+        layerNorm(a.h1, rows: t, width: h, gamma: layer.ln1Gamma, beta: layer.ln1Beta, eps: eps)
+        // inter = GELU(h1 · Wiᵀ + bi).
+        layer.interWeight.withUnsafeBufferPointer { wi in
+            sgemm(transB: true, m: t, n: inner, k: h, a: a.h1, lda: h, b: wi.baseAddress!, ldb: h, beta: 0, c: a.inter, ldc: inner)
+        }
+        biasGELU(a.inter, bias: layer.interBias, rows: t)
+        // x = LayerNorm(h1 + inter · Wo2ᵀ + bo2).
+        addRows(a.h1, bias: layer.outBias, into: a.x, rows: t)
+        layer.outWeight.withUnsafeBufferPointer { wo2 in
+            sgemm(transB: true, m: t, n: h, k: inner, a: a.inter, lda: inner, b: wo2.baseAddress!,
+                  ldb: inner, beta: 1, c: a.x, ldc: h)
+        }
+        layerNorm(a.x, rows: t, width: h, gamma: layer.ln2Gamma, beta: layer.ln2Beta, eps: eps)
+    }
+
+    /// Self-attention of one sequence (rows start…start+l of qkv), every head, into ctx.
+    func attention(sequenceLength l: Int, start r0: Int, _ a: Activations) {
+        let h = config.hiddenSize, h3 = 3 * h, dh = config.headSize
+        let scale = 1 / Float(dh).squareRoot()
+        for head in 0 ..< config.numAttentionHeads {
+            let qp = a.qkv + r0 * h3 + head * dh
+            sgemm(transB: true, m: l, n: l, k: dh, alpha: scale, a: qp, lda: h3, b: qp + h, ldb: h3, beta: 0, c: a.scores, ldc: l)
+            // Unnormalised softmax; each row of the l × dh result is then divided by
+            // its row sum (fewer multiplies than normalising the l × l scores).
+            expRows(a.scores, rows: l, width: l, rowSums: a.rowSums)
+            let out = a.ctx + r0 * h + head * dh
+            sgemm(m: l, n: dh, k: l, a: a.scores, lda: l, b: qp + 2 * h, ldb: h3, beta: 0, c: out, ldc: h)
+            for i in 0 ..< l {
+                let inv = 1 / a.rowSums[i]
+                let row = out + i * h
+                for j in 0 ..< dh { row[j] *= inv }
+            }
+        }
+    }
+
+    /// Mean pooling over each sequence's tokens, then L2 normalisation (into h1's first row), emitted.
+    func pool(_ seqs: [[Int32]], starts: [Int], _ a: Activations, emit: (Int, UnsafeBufferPointer<Float>) -> Void) {
+        let h = config.hiddenSize
+        for (q, seq) in seqs.enumerated() {
+            let v = a.h1
+            for j in 0 ..< h { v[j] = 0 }
+            for p in 0 ..< seq.count {
+                let row = a.x + (starts[q] + p) * h
+                for j in 0 ..< h { v[j] += row[j] }
+            }
+            let inv = 1 / Float(seq.count)
+            var norm: Float = 0
+            for j in 0 ..< h { v[j] *= inv; norm += v[j] * v[j] }
+            let scaleNorm = 1 / max(norm.squareRoot(), 1e-12)
+            for j in 0 ..< h { v[j] *= scaleNorm }
+            emit(q, UnsafeBufferPointer(start: v, count: h))
+        }
     }
 }
 

@@ -35,10 +35,13 @@ public enum BLAS {
 
     /// Sets OpenBLAS's process-wide thread count for subsequent calls (at least 1). Prefer
     /// ``withThreads(_:_:)``, which restores the previous count.
-    public static func setThreadCount(_ count: Int) { openblas_set_num_threads(int32(max(1, count))) }
+    public static func setThreadCount(_ count: Int) {
+        threadLock.withLock { openblas_set_num_threads(int32(max(1, count))) }
+    }
 
-    /// Serialises changes of OpenBLAS's global thread count.
-    private static let threadLock = NSLock()
+    /// Serialises changes of OpenBLAS's global thread count; recursive, so a `withThreads` nested in
+    /// another on the same thread (a tiled loop inside a tiled scan) does not deadlock.
+    private static let threadLock = NSRecursiveLock()
 
     /// Runs `body` with OpenBLAS limited to `count` threads per call, then restores the previous count.
     ///

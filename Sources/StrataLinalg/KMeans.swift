@@ -200,25 +200,21 @@ public enum KMeans {
         let cn = rows.map { xNorms[$0] }
         let n = x.rows, d = x.cols, m = rows.count
         var out = [Float](repeating: 0, count: n * m)
-        let tile = 1024
-        let tiles = (n + tile - 1) / tile
         let (workers, blasThreads) = parallelism.plan
         x.withUnsafeBufferPointer { xp in
             c.withUnsafeBufferPointer { cp in
                 out.withUnsafeMutableBufferPointer { op in
                     let obase = op.baseAddress!
-                    BLAS.withThreads(ifSet: blasThreads) {
-                        Parallel.chunks(count: tiles, workers: workers) { _, tr in
-                            for t in tr {
-                                let r0 = t * tile, rowsInTile = min(n, r0 + tile) - r0
-                                let o = obase + r0 * m
-                                BLAS.sgemm(.none, .transpose, m: rowsInTile, n: m, k: d, alpha: -2,
-                                           a: xp.baseAddress! + r0 * d, lda: d, b: cp.baseAddress!, ldb: d,
-                                           beta: 0, c: o, ldc: m)
-                                for r in 0..<rowsInTile {
-                                    let xn = xNorms[r0 + r]
-                                    for j in 0..<m { o[r * m + j] = max(0, o[r * m + j] + xn + cn[j]) }
-                                }
+                    Parallel.rowTiles(rows: n, tileRows: 1024, workers: workers, blasThreads: blasThreads) { _, tiles in
+                        for tile in tiles {
+                            let r0 = tile.lowerBound, rowsInTile = tile.count
+                            let o = obase + r0 * m
+                            BLAS.sgemm(.none, .transpose, m: rowsInTile, n: m, k: d, alpha: -2,
+                                       a: xp.baseAddress! + r0 * d, lda: d, b: cp.baseAddress!, ldb: d,
+                                       beta: 0, c: o, ldc: m)
+                            for r in 0..<rowsInTile {
+                                let xn = xNorms[r0 + r]
+                                for j in 0..<m { o[r * m + j] = max(0, o[r * m + j] + xn + cn[j]) }
                             }
                         }
                     }
@@ -359,7 +355,6 @@ struct AssignmentEngine {
 
     /// Rows per tile; scratch is tile × k floats per worker.
     static func tileRows(k: Int, parallelism: KMeans.Parallelism) -> Int {
-        if let s = ProcessInfo.processInfo.environment["STRATA_KMEANS_TILE"], let t = Int(s), t > 0 { return t }
         return parallelism == .blas ? 4096 : max(64, min(512, 65536 / max(k, 1)))
     }
 

@@ -43,41 +43,38 @@ public enum ClusterMetrics {
         for l in labels { sizes[l] += 1 }
         var out = [Double](repeating: 0, count: n)
         let tile = 256
-        let tiles = (n + tile - 1) / tile
         xd.withUnsafeBufferPointer { xp in
             out.withUnsafeMutableBufferPointer { op in
                 let obase = op.baseAddress!
-                BLAS.withThreads(1) {
-                    Parallel.chunks(count: tiles) { _, tr in
-                        var g = [Double](repeating: 0, count: tile * n)
-                        var clusterSums = [Double](repeating: 0, count: k)
-                        g.withUnsafeMutableBufferPointer { gp in
-                            for t in tr {
-                                let r0 = t * tile, rows = min(n, r0 + tile) - r0
-                                BLAS.dgemm(.none, .transpose, m: rows, n: n, k: d, alpha: 1,
-                                           a: xp.baseAddress! + r0 * d, lda: d, b: xp.baseAddress!, ldb: d,
-                                           beta: 0, c: gp.baseAddress!, ldc: n)
-                                for r in 0..<rows {
-                                    let i = r0 + r
-                                    for c in 0..<k { clusterSums[c] = 0 }
-                                    let row = gp.baseAddress! + r * n
-                                    for j in 0..<n where j != i {
-                                        let dist: Double
-                                        if distance == .cosine {
-                                            dist = max(0, 1 - row[j])
-                                        } else {
-                                            dist = max(0, norms[i] + norms[j] - 2 * row[j]).squareRoot()
-                                        }
-                                        clusterSums[labels[j]] += dist
+                Parallel.rowTiles(rows: n, tileRows: tile) { _, tiles in
+                    var g = [Double](repeating: 0, count: tile * n)
+                    var clusterSums = [Double](repeating: 0, count: k)
+                    g.withUnsafeMutableBufferPointer { gp in
+                        for span in tiles {
+                            let r0 = span.lowerBound, rows = span.count
+                            BLAS.dgemm(.none, .transpose, m: rows, n: n, k: d, alpha: 1,
+                                       a: xp.baseAddress! + r0 * d, lda: d, b: xp.baseAddress!, ldb: d,
+                                       beta: 0, c: gp.baseAddress!, ldc: n)
+                            for r in 0..<rows {
+                                let i = r0 + r
+                                for c in 0..<k { clusterSums[c] = 0 }
+                                let row = gp.baseAddress! + r * n
+                                for j in 0..<n where j != i {
+                                    let dist: Double
+                                    if distance == .cosine {
+                                        dist = max(0, 1 - row[j])
+                                    } else {
+                                        dist = max(0, norms[i] + norms[j] - 2 * row[j]).squareRoot()
                                     }
-                                    let own = labels[i]
-                                    if sizes[own] <= 1 { obase[i] = 0; continue }
-                                    let a = clusterSums[own] / Double(sizes[own] - 1)
-                                    var b = Double.infinity
-                                    for c in 0..<k where c != own && sizes[c] > 0 { b = min(b, clusterSums[c] / Double(sizes[c])) }
-                                    let m = max(a, b)
-                                    obase[i] = m > 0 ? (b - a) / m : 0
+                                    clusterSums[labels[j]] += dist
                                 }
+                                let own = labels[i]
+                                if sizes[own] <= 1 { obase[i] = 0; continue }
+                                let a = clusterSums[own] / Double(sizes[own] - 1)
+                                var b = Double.infinity
+                                for c in 0..<k where c != own && sizes[c] > 0 { b = min(b, clusterSums[c] / Double(sizes[c])) }
+                                let m = max(a, b)
+                                obase[i] = m > 0 ? (b - a) / m : 0
                             }
                         }
                     }
@@ -385,23 +382,30 @@ public enum ClusterMetrics {
         return Contingency(classes: classes, clusters: clusters, counts: counts)
     }
 
-    /// Normalised mutual information with the arithmetic-mean normaliser (scikit-learn's default):
-    /// MI / ((H(truth) + H(predicted)) / 2). 1 for identical partitions up to renaming. O(n).
-    public static func normalizedMutualInformation(truth: [Int], predicted: [Int]) throws -> Double {
-        let t = try contingency(truth: truth, predicted: predicted)
-        if t.classes.count == t.clusters.count && t.classes.count <= 1 { return 1 }
-        let n = Double(truth.count)
+    /// Mutual information (nats, ≥ 0) of a contingency table, with its row (class) and column (cluster)
+    /// sums. O(classes · clusters).
+    static func mutualInformation(_ t: Contingency) -> (mi: Double, rowSums: [Double], colSums: [Double]) {
         var rowSums = [Double](repeating: 0, count: t.classes.count)
         var colSums = [Double](repeating: 0, count: t.clusters.count)
         for r in 0..<t.classes.count { for c in 0..<t.clusters.count {
             rowSums[r] += Double(t[r, c]); colSums[c] += Double(t[r, c])
         } }
+        let n = rowSums.reduce(0, +)
         var mi = 0.0
         for r in 0..<t.classes.count { for c in 0..<t.clusters.count where t[r, c] > 0 {
             let nij = Double(t[r, c])
             mi += nij / n * (log(nij) + log(n) - log(rowSums[r]) - log(colSums[c]))
         } }
-        mi = max(0, mi)
+        return (max(0, mi), rowSums, colSums)
+    }
+
+    /// Normalised mutual information with the arithmetic-mean normaliser (scikit-learn's default):
+    /// MI / ((H(truth) + H(predicted)) / 2). 1 for identical partitions up to renaming. O(n).
+    public static func normalizedMutualInformation(truth: [Int], predicted: [Int]) throws -> Double {
+        let t = try contingency(truth: truth, predicted: predicted)
+        if t.classes.count == t.clusters.count && t.classes.count <= 1 { return 1 }
+        let (mi, rowSums, colSums) = mutualInformation(t)
+        let n = Double(truth.count)
         if mi == 0 { return 0 }
         func entropy(_ sums: [Double]) -> Double { -sums.reduce(0) { $0 + ($1 > 0 ? $1 / n * log($1 / n) : 0) } }
         return mi / ((entropy(rowSums) + entropy(colSums)) / 2)
@@ -415,18 +419,8 @@ public enum ClusterMetrics {
     public static func adjustedMutualInformation(truth: [Int], predicted: [Int]) throws -> Double {
         let t = try contingency(truth: truth, predicted: predicted)
         if t.classes.count == t.clusters.count && t.classes.count <= 1 { return 1 }
+        let (mi, rowSums, colSums) = mutualInformation(t)
         let n = Double(truth.count)
-        var rowSums = [Double](repeating: 0, count: t.classes.count)
-        var colSums = [Double](repeating: 0, count: t.clusters.count)
-        for r in 0..<t.classes.count { for c in 0..<t.clusters.count {
-            rowSums[r] += Double(t[r, c]); colSums[c] += Double(t[r, c])
-        } }
-        var mi = 0.0
-        for r in 0..<t.classes.count { for c in 0..<t.clusters.count where t[r, c] > 0 {
-            let nij = Double(t[r, c])
-            mi += nij / n * (log(nij) + log(n) - log(rowSums[r]) - log(colSums[c]))
-        } }
-        mi = max(0, mi)
         // E[MI]: for every (class, cluster) pair, sum over the feasible overlaps m of
         // (m/n)·log(n·m/(a·b)) · P(m), P hypergeometric; log P(m) is stepped from its first term by
         // the ratio P(m+1)/P(m) = (a−m)(b−m) / ((m+1)(n−a−b+m+1)).

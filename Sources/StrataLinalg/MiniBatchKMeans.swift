@@ -36,23 +36,7 @@ public enum MiniBatchKMeans {
         var rng = SeededGenerator(seed: options.seed)
         let engine = AssignmentEngine(parallelism: .tiles)
 
-        // Initialisation: k-means++ on random samples, scored on a held-out validation sample.
-        let initSize = min(n, max(3 * options.batchSize, k))
-        let validation = x.gathering(rows: (0..<initSize).map { _ in Int(rng.next() % UInt64(n)) })
-        let validationNorms = validation.rowSquaredNorms()
-        var centroids = Matrix(rows: k, cols: d)
-        var bestInertia = Double.infinity
-        for _ in 0..<max(1, options.initializations) {
-            let sample = x.gathering(rows: (0..<initSize).map { _ in Int(rng.next() % UInt64(n)) })
-            var c = try KMeans.kMeansPlusPlus(sample, k: k, rng: &rng, xNorms: sample.rowSquaredNorms(),
-                                              parallelism: .tiles).centroids
-            if options.metric == .cosine { c = c.normalizedRows() }
-            var l = [Int](repeating: 0, count: initSize), dist = [Float](repeating: 0, count: initSize)
-            var unused: [Float] = []
-            let pass = engine.assign(validation, xNorms: validationNorms, centroids: c, labels: &l,
-                                     distances: &dist, secondBuffer: &unused, accumulate: false)
-            if pass.inertia < bestInertia { bestInertia = pass.inertia; centroids = c }
-        }
+        var centroids = try initialCentroids(x, options: options, rng: &rng, engine: engine)
 
         let batch = min(options.batchSize, n)
         let steps = max(1, options.maxEpochs * n / batch)
@@ -80,21 +64,7 @@ public enum MiniBatchKMeans {
             sinceReassign += batch
             if options.reassignmentRatio > 0 && (counts.contains(0) || sinceReassign >= 10 * k) {
                 sinceReassign = 0
-                let maxCount = counts.max() ?? 0
-                var starving = (0..<k).filter { counts[$0] < options.reassignmentRatio * maxCount }
-                if Double(starving.count) > 0.5 * Double(batch) {
-                    starving = Array(starving.sorted { counts[$0] < counts[$1] }.prefix(batch / 2))
-                }
-                if !starving.isEmpty {
-                    var pool = Array(0..<batch)
-                    let keptMin = (0..<k).filter { !starving.contains($0) }.map { counts[$0] }.min() ?? 0
-                    for j in starving {
-                        let pick = Int(rng.next() % UInt64(pool.count))
-                        let r = pool.remove(at: pick)
-                        for c in 0..<d { centroids[j, c] = xb[r, c] }
-                        counts[j] = keptMin
-                    }
-                }
+                reseedStarving(&centroids, counts: &counts, batch: xb, ratio: options.reassignmentRatio, rng: &rng)
             }
             if options.metric == .cosine { centroids = centroids.normalizedRows() }
             // Early stopping on the smoothed batch inertia.
@@ -112,6 +82,51 @@ public enum MiniBatchKMeans {
         let inertia = options.metric == .cosine ? final.inertia / 2 : final.inertia
         return KMeansModel(centroids: centroids, labels: allLabels, inertia: inertia,
                            iterations: stepsRun, converged: stepsRun < steps, metric: options.metric, parallelism: .tiles)
+    }
+
+    /// k-means++ on `initializations` random samples of `3 · batchSize` rows (at least k), each scored
+    /// on a held-out validation sample; the best start is returned (unit rows for the cosine metric).
+    static func initialCentroids(_ x: Matrix, options: Options, rng: inout SeededGenerator,
+                                 engine: AssignmentEngine) throws -> Matrix {
+        let n = x.rows, k = options.k
+        let initSize = min(n, max(3 * options.batchSize, k))
+        let validation = x.gathering(rows: (0..<initSize).map { _ in Int(rng.next() % UInt64(n)) })
+        let validationNorms = validation.rowSquaredNorms()
+        var centroids = Matrix(rows: k, cols: x.cols)
+        var bestInertia = Double.infinity
+        for _ in 0..<max(1, options.initializations) {
+            let sample = x.gathering(rows: (0..<initSize).map { _ in Int(rng.next() % UInt64(n)) })
+            var c = try KMeans.kMeansPlusPlus(sample, k: k, rng: &rng, xNorms: sample.rowSquaredNorms(),
+                                              parallelism: .tiles).centroids
+            if options.metric == .cosine { c = c.normalizedRows() }
+            var l = [Int](repeating: 0, count: initSize), dist = [Float](repeating: 0, count: initSize)
+            var unused: [Float] = []
+            let pass = engine.assign(validation, xNorms: validationNorms, centroids: c, labels: &l,
+                                     distances: &dist, secondBuffer: &unused, accumulate: false)
+            if pass.inertia < bestInertia { bestInertia = pass.inertia; centroids = c }
+        }
+        return centroids
+    }
+
+    /// Moves centres whose count is below `ratio` × the largest to random rows of `batch` (at most half
+    /// the batch's rows, the emptiest first), each given the smallest count among the kept centres.
+    static func reseedStarving(_ centroids: inout Matrix, counts: inout [Double], batch xb: Matrix, ratio: Double,
+                               rng: inout SeededGenerator) {
+        let k = centroids.rows, d = centroids.cols, batch = xb.rows
+        let maxCount = counts.max() ?? 0
+        var starving = (0..<k).filter { counts[$0] < ratio * maxCount }
+        if Double(starving.count) > 0.5 * Double(batch) {
+            starving = Array(starving.sorted { counts[$0] < counts[$1] }.prefix(batch / 2))
+        }
+        guard !starving.isEmpty else { return }
+        var pool = Array(0..<batch)
+        let keptMin = (0..<k).filter { !starving.contains($0) }.map { counts[$0] }.min() ?? 0
+        for j in starving {
+            let pick = Int(rng.next() % UInt64(pool.count))
+            let r = pool.remove(at: pick)
+            for c in 0..<d { centroids[j, c] = xb[r, c] }
+            counts[j] = keptMin
+        }
     }
 }
 

@@ -59,61 +59,12 @@ public struct PCA: Sendable {
         let n = x.rows, d = x.cols
         guard n >= 2 else { throw LinalgError.tooFewRows(operation: "PCA.fit", needed: 2, got: n) }
         guard d >= 1 else { throw LinalgError.invalidParameter(name: "x", reason: "has no columns") }
-        switch components {
-        case .count(let p):
-            guard p >= 1 && p <= d else {
-                throw LinalgError.invalidParameter(name: "components", reason: "count \(p) must be in 1...\(d)")
-            }
-        case .varianceFraction(let f, let cap):
-            guard f > 0 && f < 1 else {
-                throw LinalgError.invalidParameter(name: "components", reason: "variance fraction \(f) must be in (0, 1)")
-            }
-            if let cap, cap < 1 {
-                throw LinalgError.invalidParameter(name: "components", reason: "cap \(cap) must be ≥ 1")
-            }
-        }
+        try validate(components, dimension: d)
         try x.checkFinite()
 
         let meanD = columnMeans(x)
         let mean = meanD.map { Float($0) }
-
-        // Covariance: per worker, tiles are centred and multiplied with SSYRK (OpenBLAS single-threaded
-        // inside); the products are summed into per-worker Double accumulators, then reduced in order.
-        let (workers, blasThreads) = parallelism.plan
-        let tileRows = parallelism == .tiles ? Self.tileRows : 16_384
-        let tiles = (n + tileRows - 1) / tileRows
-        var partials = [[Double]](repeating: [], count: workers)
-        x.withUnsafeBufferPointer { xp in
-            mean.withUnsafeBufferPointer { mp in
-                partials.withUnsafeMutableBufferPointer { parts in
-                    let partsBase = parts.baseAddress!
-                    BLAS.withThreads(ifSet: blasThreads) {
-                        Parallel.chunks(count: tiles, workers: workers) { w, tileRange in
-                            var acc = [Double](repeating: 0, count: d * d)
-                            var tile = [Float](repeating: 0, count: tileRows * d)
-                            var c = [Float](repeating: 0, count: d * d)
-                            for t in tileRange {
-                                let r0 = t * tileRows, r1 = min(n, r0 + tileRows), m = r1 - r0
-                                tile.withUnsafeMutableBufferPointer { tp in
-                                    for r in 0..<m {
-                                        let src = xp.baseAddress! + (r0 + r) * d, dst = tp.baseAddress! + r * d
-                                        for j in 0..<d { dst[j] = src[j] - mp[j] }
-                                    }
-                                    c.withUnsafeMutableBufferPointer { cp in
-                                        BLAS.ssyrkTransposed(n: d, k: m, alpha: 1, a: tp.baseAddress!, lda: d,
-                                                             beta: 0, c: cp.baseAddress!, ldc: d)
-                                        for i in 0..<d { for j in i..<d { acc[i * d + j] += Double(cp[i * d + j]) } }
-                                    }
-                                }
-                            }
-                            (partsBase + w).initialize(to: acc)
-                        }
-                    }
-                }
-            }
-        }
-        var cov = [Double](repeating: 0, count: d * d)
-        for p in partials where !p.isEmpty { for i in 0..<(d * d) { cov[i] += p[i] } }
+        var cov = scatter(x, mean: mean, parallelism: parallelism)
         // The float mean differs from the exact mean by δ; correct the scatter by n·δδᵀ (exact algebra).
         var delta = [Double](repeating: 0, count: d)
         for j in 0..<d { delta[j] = Double(mean[j]) - meanD[j] }
@@ -134,7 +85,6 @@ public struct PCA: Sendable {
         let order = Array((0..<d).reversed())
         let ev = order.map { max(0, eigenvalues[$0]) }
         let ratio = ev.map { $0 / total }
-
         let p: Int
         switch components {
         case .count(let c): p = c
@@ -143,18 +93,80 @@ public struct PCA: Sendable {
             for r in ratio { cum += r; kept += 1; if cum > f { break } }
             p = min(kept, cap ?? d, d)
         }
-
-        var comp = Matrix(rows: p, cols: d)
-        for (o, col) in order.prefix(p).enumerated() {
-            var best = 0.0, bestAbs = -1.0
-            for i in 0..<d { let v = cov[i * d + col]; if abs(v) > bestAbs { bestAbs = abs(v); best = v } }
-            let sign: Double = best < 0 ? -1 : 1
-            for i in 0..<d { comp[o, i] = Float(sign * cov[i * d + col]) }
-        }
-        return PCA(mean: mean, components: comp, explainedVariance: Array(ev.prefix(p)),
-                   explainedVarianceRatio: Array(ratio.prefix(p)),
+        return PCA(mean: mean, components: signedComponents(cov, columns: Array(order.prefix(p)), dimension: d),
+                   explainedVariance: Array(ev.prefix(p)), explainedVarianceRatio: Array(ratio.prefix(p)),
                    singularValues: ev.prefix(p).map { ($0 * denom).squareRoot() },
                    totalVariance: total, whiten: whiten, sampleCount: n)
+    }
+
+    /// Throws ``LinalgError/invalidParameter(name:reason:)`` for a component request that `d` columns
+    /// cannot meet.
+    static func validate(_ components: Components, dimension d: Int) throws {
+        switch components {
+        case .count(let p):
+            guard p >= 1 && p <= d else {
+                throw LinalgError.invalidParameter(name: "components", reason: "count \(p) must be in 1...\(d)")
+            }
+        case .varianceFraction(let f, let cap):
+            guard f > 0 && f < 1 else {
+                throw LinalgError.invalidParameter(name: "components", reason: "variance fraction \(f) must be in (0, 1)")
+            }
+            if let cap, cap < 1 {
+                throw LinalgError.invalidParameter(name: "components", reason: "cap \(cap) must be ≥ 1")
+            }
+        }
+    }
+
+    /// The upper triangle (row-major d × d, i ≤ j) of Σ (xᵢ − mean)(xᵢ − mean)ᵀ in Double. Per worker,
+    /// tiles are centred and multiplied with SSYRK (OpenBLAS single-threaded inside); the products are
+    /// summed into per-worker Double accumulators, then reduced in worker order. O(n·d²).
+    static func scatter(_ x: Matrix, mean: [Float], parallelism: KMeans.Parallelism) -> [Double] {
+        let n = x.rows, d = x.cols
+        let (workers, blasThreads) = parallelism.plan
+        let tileRows = parallelism == .tiles ? Self.tileRows : 16_384
+        var partials = [[Double]](repeating: [], count: workers)
+        x.withUnsafeBufferPointer { xp in
+            mean.withUnsafeBufferPointer { mp in
+                partials.withUnsafeMutableBufferPointer { parts in
+                    let partsBase = parts.baseAddress!
+                    Parallel.rowTiles(rows: n, tileRows: tileRows, workers: workers, blasThreads: blasThreads) { w, tiles in
+                        var acc = [Double](repeating: 0, count: d * d)
+                        var tile = [Float](repeating: 0, count: tileRows * d)
+                        var c = [Float](repeating: 0, count: d * d)
+                        for rows in tiles {
+                            tile.withUnsafeMutableBufferPointer { tp in
+                                for (r, i) in rows.enumerated() {
+                                    let src = xp.baseAddress! + i * d, dst = tp.baseAddress! + r * d
+                                    for j in 0..<d { dst[j] = src[j] - mp[j] }
+                                }
+                                c.withUnsafeMutableBufferPointer { cp in
+                                    BLAS.ssyrkTransposed(n: d, k: rows.count, alpha: 1, a: tp.baseAddress!, lda: d,
+                                                         beta: 0, c: cp.baseAddress!, ldc: d)
+                                    for i in 0..<d { for j in i..<d { acc[i * d + j] += Double(cp[i * d + j]) } }
+                                }
+                            }
+                        }
+                        (partsBase + w).initialize(to: acc)
+                    }
+                }
+            }
+        }
+        var cov = [Double](repeating: 0, count: d * d)
+        for p in partials where !p.isEmpty { for i in 0..<(d * d) { cov[i] += p[i] } }
+        return cov
+    }
+
+    /// Rows of the component matrix from eigenvector `columns` of `vectors` (d × d, column-major
+    /// eigenvectors), each signed so its largest-magnitude entry is positive (scikit-learn's convention).
+    static func signedComponents(_ vectors: [Double], columns: [Int], dimension d: Int) -> Matrix {
+        var comp = Matrix(rows: columns.count, cols: d)
+        for (o, col) in columns.enumerated() {
+            var best = 0.0, bestAbs = -1.0
+            for i in 0..<d { let v = vectors[i * d + col]; if abs(v) > bestAbs { bestAbs = abs(v); best = v } }
+            let sign: Double = best < 0 ? -1 : 1
+            for i in 0..<d { comp[o, i] = Float(sign * vectors[i * d + col]) }
+        }
+        return comp
     }
 
     /// Projects `x` (m × d) onto the components: (x − mean)·Wᵀ, optionally whitened. Rows are centred
@@ -168,29 +180,26 @@ public struct PCA: Sendable {
         let m = x.rows
         var out = Matrix(rows: m, cols: p)
         let scale: [Float] = whiten ? explainedVariance.map { $0 > 0 ? Float(1 / $0.squareRoot()) : 0 } : []
-        let tiles = (m + Self.tileRows - 1) / Self.tileRows
         let tr = Self.tileRows
         x.withUnsafeBufferPointer { xp in
             mean.withUnsafeBufferPointer { mp in
                 components.withUnsafeBufferPointer { wp in
                     out.withUnsafeMutableBufferPointer { op in
                         let obase = op.baseAddress!
-                        BLAS.withThreads(1) {
-                            Parallel.chunks(count: tiles) { _, tileRange in
-                                var tile = [Float](repeating: 0, count: tr * d)
-                                tile.withUnsafeMutableBufferPointer { tp in
-                                    for t in tileRange {
-                                        let r0 = t * tr, rows = min(m, r0 + tr) - r0
-                                        for r in 0..<rows {
-                                            let src = xp.baseAddress! + (r0 + r) * d, dst = tp.baseAddress! + r * d
-                                            for j in 0..<d { dst[j] = src[j] - mp[j] }
-                                        }
-                                        BLAS.sgemm(.none, .transpose, m: rows, n: p, k: d, alpha: 1,
-                                                   a: tp.baseAddress!, lda: d, b: wp.baseAddress!, ldb: d,
-                                                   beta: 0, c: obase + r0 * p, ldc: p)
-                                        if !scale.isEmpty {
-                                            for r in 0..<rows { for j in 0..<p { obase[(r0 + r) * p + j] *= scale[j] } }
-                                        }
+                        Parallel.rowTiles(rows: m, tileRows: tr) { _, tiles in
+                            var tile = [Float](repeating: 0, count: tr * d)
+                            tile.withUnsafeMutableBufferPointer { tp in
+                                for span in tiles {
+                                    let r0 = span.lowerBound, rows = span.count
+                                    for r in 0..<rows {
+                                        let src = xp.baseAddress! + (r0 + r) * d, dst = tp.baseAddress! + r * d
+                                        for j in 0..<d { dst[j] = src[j] - mp[j] }
+                                    }
+                                    BLAS.sgemm(.none, .transpose, m: rows, n: p, k: d, alpha: 1,
+                                               a: tp.baseAddress!, lda: d, b: wp.baseAddress!, ldb: d,
+                                               beta: 0, c: obase + r0 * p, ldc: p)
+                                    if !scale.isEmpty {
+                                        for r in 0..<rows { for j in 0..<p { obase[(r0 + r) * p + j] *= scale[j] } }
                                     }
                                 }
                             }

@@ -52,6 +52,21 @@ public enum Parallel {
         }
     }
 
+    /// Row tiles for tiled BLAS work: rows 0..<n in tiles of `tileRows` (the last may be shorter), each
+    /// of at most `workers` workers given a contiguous run of tiles as `body(worker, tiles)` (the same
+    /// split as ``chunks(count:workers:_:)``, so per-worker results reduced in order are deterministic).
+    /// OpenBLAS runs `blasThreads` threads inside each call meanwhile (nil: as the caller set it) —
+    /// parallel over tiles or inside BLAS, never both.
+    public static func rowTiles(rows n: Int, tileRows: Int, workers: Int = Parallel.workerCount, blasThreads: Int? = 1,
+                                _ body: (Int, [Range<Int>]) -> Void) {
+        let tiles = (n + tileRows - 1) / tileRows
+        BLAS.withThreads(ifSet: blasThreads) {
+            chunks(count: tiles, workers: workers) { w, range in
+                body(w, range.map { t in (t * tileRows)..<min(n, (t + 1) * tileRows) })
+            }
+        }
+    }
+
     /// The ranges that ``chunks(count:workers:_:)`` would produce.
     public static func chunkRanges(count: Int, workers: Int = Parallel.workerCount) -> [Range<Int>] {
         let w = max(1, min(workers, count))

@@ -44,7 +44,8 @@ public enum PostgresTable {
     static func wrap<R>(_ t: Target, _ what: String, _ body: () async throws -> R) async throws -> R {
         do { return try await body() } catch let e as SourceError { throw e } catch let e as PSQLError {
             let message = e.serverInfo?[.message] ?? String(reflecting: e.code)
-            throw SourceError(file: t.display, line: nil, "\(what) failed: \(message)")
+            let state = e.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+            throw SourceError(file: t.display, line: nil, "\(what) failed: \(message)\(state)")
         } catch {
             throw SourceError(file: t.display, line: nil, "\(what) failed: \(error) — is the server running and the URL right?")
         }

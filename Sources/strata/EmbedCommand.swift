@@ -61,20 +61,10 @@ struct EstimateCommand: AsyncParsableCommand {
 
     @OptionGroup var source: SourceOptions
 
-    @Option(parsing: .unconditional, help: "Number of topics: auto or an integer ≥ 2.")
-    var k = "auto"
+    @Option(parsing: .unconditional, help: "Number of topics: auto or an integer ≥ 2. (default: auto)", transform: KChoice.parse)
+    var k: KChoice = .auto
 
-    @Option(help: "Labeler: keywords or openai:MODEL.")
-    var labeler = "keywords"
-
-    @Option(help: "Base URL of the chat server.")
-    var llmBaseURL = "https://api.openai.com/v1"
-
-    @Option(help: "How to ask the LLM: chat (instruction-tuned models, structured output), completion (few-shot pattern on /v1/completions, for base models) or auto (completion for a model on a local server whose name does not say instruct/-it/chat).")
-    var llmMode = "auto"
-
-    @Option(help: "Price file overriding the shipped table (USD per million tokens).")
-    var prices: String?
+    @OptionGroup var labeling: LabelerOptions
 
     @Flag(help: "Machine-readable output.")
     var json = false
@@ -87,11 +77,8 @@ struct EstimateCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             var options = try RunOptions(source)
-            options.k = try KChoice.parse(k)
-            options.labeler = try LabelerSpec.parse(labeler)
-            options.llmBaseURL = try baseURL(llmBaseURL, option: "--llm-base-url")
-            options.llmMode = try parseLLMMode(llmMode)
-            options.pricesFile = prices
+            options.k = k
+            try labeling.apply(to: &options)
             let e = try await Estimator.estimate(options, quick: quick, reporter: log.reporter)
             if json {
                 let obj: [String: Any] = [

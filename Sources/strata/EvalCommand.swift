@@ -29,9 +29,7 @@ struct EvalCommand: AsyncParsableCommand {
             let report = try await Evaluation.run(options, truth: truth, reporter: log.quiet || json ? SilentReporter() : log.reporter)
             try Evaluation.record(report, stateDirectory: options.stateDirectory)
             if json {
-                let e = JSONEncoder()
-                e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try e.encode(report), as: UTF8.self))
+                try printJSON(report, escapingSlashes: false)
             } else {
                 print(EvaluationTable.render(report))
             }
@@ -44,15 +42,14 @@ struct ReportCommand: AsyncParsableCommand {
         commandName: "report",
         abstract: "Write one self-contained HTML page: document map, topic sizes, hierarchy, topics, quality, drift.")
 
-    @Option(help: "State directory.")
-    var state = ".strata"
+    @OptionGroup var stateOption: StateOption
 
     @Option(help: "Output file.")
     var out = "report.html"
 
     func run() async throws {
         try await reportingErrors {
-            let s = try Report.write(stateDirectory: state, to: out)
+            let s = try Report.write(stateDirectory: stateOption.state, to: out)
             FileHandle.standardError.write(Data("report → \(out) (\(s.topics) topics, \(s.points) points on the map, \(s.bytes / 1024) KiB)\n".utf8))
         }
     }

@@ -19,11 +19,7 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(name: .customShort("k"), help: "Number of results.")
     var k = 10
 
-    @Option(help: "State directory of the run to search.")
-    var state = ".strata"
-
-    @Option(help: "Base URL of the embeddings server when the run used openai:MODEL.")
-    var embeddingBaseURL = "https://api.openai.com/v1"
+    @OptionGroup var served: ServedStateOptions
 
     @Flag(help: "JSON output.")
     var json = false
@@ -31,13 +27,11 @@ struct SearchCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             guard k >= 1 else { throw StrataError(.usage, "-k must be ≥ 1") }
-            let index = try SearchIndex(stateDirectory: state, embeddingBaseURL: try baseURL(embeddingBaseURL, option: "--embedding-base-url"))
+            let index = try SearchIndex(stateDirectory: served.state, embeddingBaseURL: served.embeddingBaseURL)
             let filter = try index.resolve(topics: topic, parents: parent)
             let hits = try index.search(vector: try await index.embedQuery(query), filter: filter, k: k)
             if json {
-                let e = JSONEncoder()
-                e.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try e.encode(hits), as: UTF8.self))
+                try printJSON(hits)
             } else {
                 for h in hits {
                     let snippet = h.snippet.replacingOccurrences(of: "\n", with: " ").prefix(100)

@@ -48,40 +48,6 @@ struct StrataCommand: AsyncParsableCommand {
     }
 }
 
-/// Options shared by every command that reads a source.
-struct SourceOptions: ParsableArguments {
-    @Argument(help: "docs.jsonl, docs.csv, a folder of .txt/.md files, sqlite:PATH?table=T or postgres://USER@HOST:PORT/DB?table=T")
-    var source: String
-
-    @Option(help: "Field holding the document id.")
-    var idField = "id"
-
-    @Option(help: "Field holding the document text.")
-    var textField = "text"
-
-    @Flag(help: "Skip and count invalid records instead of failing on the first one.")
-    var skipInvalid = false
-
-    @Option(help: "State directory (default: .strata/ next to the source).")
-    var state: String?
-
-    @Option(help: "Embedder: minilm, openai:MODEL, or field:NAME for vectors already in the source.")
-    var embedder = "minilm"
-
-    @Option(help: "Base URL of the OpenAI-compatible embeddings server (for --embedder openai:MODEL).")
-    var embeddingBaseURL = "https://api.openai.com/v1"
-}
-
-struct LogOptions: ParsableArguments {
-    @Flag(name: .shortAndLong, help: "Print warnings only.")
-    var quiet = false
-
-    @Flag(help: "One JSON object per log event on standard error.")
-    var jsonLog = false
-
-    var reporter: ConsoleReporter { ConsoleReporter(mode: jsonLog ? (quiet ? .quietJSON : .json) : (quiet ? .quiet : .human)) }
-}
-
 /// SIGTERM and SIGINT: the first one cancels the running command, which stops at its next safe point
 /// (between stages or embedding slices; never inside the write), releases the state lock, removes its
 /// temporary files and exits 128 + the signal number with a message. A second signal kills at once.
@@ -152,15 +118,5 @@ extension LogOptions {
             "topics": result.document.topics.count, "llm_calls": run.labeler.calls, "warnings": run.warnings,
         ])
         return code
-    }
-}
-
-extension RunOptions {
-    init(_ s: SourceOptions) throws {
-        let location = try SourceLocation.parse(s.source)
-        self.init(source: location, stateDirectory: s.state)
-        read = ReadOptions(idField: s.idField, textField: s.textField, skipInvalid: s.skipInvalid)
-        embedder = try EmbedderSpec.parse(s.embedder)
-        embeddingBaseURL = try baseURL(s.embeddingBaseURL, option: "--embedding-base-url")
     }
 }

@@ -85,7 +85,7 @@ struct EndToEndTests {
         let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/.strata/topics.json"))) as! [String: Any]
         #expect(((doc["run"] as! [String: Any])["warnings"] as! [String]).contains { $0.contains("stale lock") })
         // An empty lock file (a crash between creating and writing it) blocks only while it is fresh.
-        FileManager.default.createFile(atPath: dir + "/.strata/lock", contents: Data())
+        _ = FileManager.default.createFile(atPath: dir + "/.strata/lock", contents: Data())
         let fresh = try runProcess(bin, ["run", input, "--k", "3", "--quiet"])
         #expect(fresh.status == 4 && fresh.stderr.contains("unknown owner"), "stderr: \(fresh.stderr)")
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: dir + "/.strata/lock")
