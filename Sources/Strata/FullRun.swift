@@ -150,11 +150,16 @@ enum FullRun {
         laps.lap("hierarchy")
 
         let quality = try Pipeline.qualityFigures(f.y, labels: f.cluster, model: f.model, seed: options.seed)
-        let topics = assembleTopics(f, ids: ids, labels: labels, confidence: confidence, parentOfTopic: hierarchy.parentOfTopic,
+        // Parents share the topics' id space: they take the next unused ids, so every topic_parent_id
+        // names exactly one row of strata_topics (ids are never reused; a refit numbers parents anew).
+        let parentBase = ids.nextID
+        ids.nextID += hierarchy.parents.count
+        let topics = assembleTopics(f, ids: ids, labels: labels, confidence: confidence,
+                                    parentOfTopic: hierarchy.parentOfTopic.map { $0.map { parentBase + $0 } },
                                     previousTopics: previous?.document.topics ?? [], documents: docs, runID: runID)
         let parents = hierarchy.parents.map { p in
-            ParentTopic(id: p.id, label: p.label, description: p.description, children: p.children.map { ids.idOfCluster[$0] }.sorted(),
-                        labelSource: p.labelSource, labelConfidence: p.labelConfidence)
+            ParentTopic(id: parentBase + p.id, label: p.label, description: p.description,
+                        children: p.children.map { ids.idOfCluster[$0] }.sorted(), labelSource: p.labelSource, labelConfidence: p.labelConfidence)
         }
         let topicOfDocument = f.cluster.map { ids.idOfCluster[$0] }
         let scores = f.description.scores.map(Double.init)

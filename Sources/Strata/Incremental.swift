@@ -199,11 +199,13 @@ enum Incremental {
                           matched: previous.model.topicIDs.sorted(), documentsChangedTopic: change.documentsChangedTopic,
                           documentsNew: diff.new, documentsChanged: diff.changed, documentsRemoved: diff.removed.count,
                           documentsUnassigned: assignment.unassigned, relabelled: change.redo.sorted())
-        let hierarchy = previous.document.hierarchy.map { p in
+        var hierarchy = previous.document.hierarchy.map { p in
             var p = p
             p.labelSource = p.labelSource.carriedOver
             return p
         }
+        var topics = topics
+        let nextID = separateParentIDs(topics: &topics, hierarchy: &hierarchy, nextID: previous.nextID)
         var manifest = previous.document.run
         manifest.id = runID
         manifest.counts = .init(documents: docs.count, skipped: 0, embedded: embedding.embedded, cached: docs.count - embedding.embedded,
@@ -217,14 +219,16 @@ enum Incremental {
         quality.evaluation = nil   // an evaluation describes the run it was made on
         return RunOutcome(topics: topics, hierarchy: hierarchy, quality: quality,
                           drift: drift, topicOfDocument: assignment.topicOfDocument, scores: assignment.scores,
-                          assignments: .delta(upsert: upsert, delete: diff.removed), model: nil, nextID: previous.nextID,
+                          assignments: .delta(upsert: upsert, delete: diff.removed), model: nil, nextID: nextID,
                           manifest: manifest, usage: spend.usage.map { [$0] } ?? [])
     }
 }
 
 /// Which topics an incremental run re-describes: those whose membership moved by more than
-/// `relabelShare` of their previous size (documents that left, joined, changed or were removed), and
-/// those that lost a representative. A pure decision over the diff and the new assignment.
+/// `relabelShare` of their previous size (documents that left, joined, changed or were removed). A
+/// topic that only lost a representative (changed or removed) keeps its label and drops that
+/// representative: a label is what filters are built on, so it changes only when the topic did.
+/// A pure decision over the diff and the new assignment.
 struct TopicChange: Equatable {
     /// Topic ids to re-describe and relabel, in the previous document's topic order.
     var redo: [Int]
@@ -250,7 +254,7 @@ struct TopicChange: Equatable {
         guard let relabelShare else { return }
         for t in previous.document.topics {
             let share = Double(moved[t.id, default: 0]) / Double(max(1, oldSize[t.id, default: 0]))
-            if share > relabelShare || t.representativeIDs.contains(where: goneIDs.contains) { redo.append(t.id) }
+            if share > relabelShare { redo.append(t.id) }
         }
     }
 }

@@ -120,7 +120,7 @@ public struct RunOptions: Sendable {
     /// members' cosine distances to the centroid at fit time. Farther documents get topic −1.
     public var noveltyQuantile = Defaults.noveltyQuantile
     /// An incremental run re-describes and relabels a topic when its membership changed by more than
-    /// this share of its size (or a representative document left it).
+    /// this share of its size.
     public var relabelShare = Defaults.relabelShare
     /// On a refit, ask the labeler again for topics that kept their id (default: keep their label).
     public var relabel = false
@@ -137,8 +137,18 @@ public struct RunOptions: Sendable {
         self.stateDirectory = stateDirectory ?? RunOptions.defaultStateDirectory(for: source)
     }
 
-    /// `.strata/` in the folder that holds the source (the current folder for database URLs).
+    /// `.strata/` in the folder that holds the source (the current folder for database URLs) — unless
+    /// a run of another source already owns that state: then `.strata/<source name>/`, so two tables of
+    /// one database or two files of one folder never share (and refit) one model.
     public static func defaultStateDirectory(for source: SourceLocation) -> String {
+        let base = sharedStateDirectory(for: source)
+        guard let owner = owner(of: base), owner != source.identity else { return base }
+        let safe = source.identity.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_" ? $0 : "_" }
+        return (base as NSString).appendingPathComponent(String(safe))
+    }
+
+    /// `.strata/` next to the source, whoever owns it.
+    static func sharedStateDirectory(for source: SourceLocation) -> String {
         switch source {
         case .jsonl(let p), .csv(let p):
             return URL(fileURLWithPath: p).deletingLastPathComponent().appendingPathComponent(".strata").path
@@ -149,6 +159,14 @@ public struct RunOptions: Sendable {
         case .postgres:
             return FileManager.default.currentDirectoryPath + "/.strata"
         }
+    }
+
+    /// Identity of the source whose runs fill the state in `directory` (nil: no run yet, or unreadable).
+    public static func owner(of directory: String) -> String? {
+        let path = (directory as NSString).appendingPathComponent("state.db")
+        guard FileManager.default.fileExists(atPath: path),
+              let source = try? StateDatabase(directory: directory).lastRunSource() else { return nil }
+        return SourceLocation.identity(of: source)
     }
 
     /// Default k range for `--k auto`: ⌊√n / 4⌋ … ⌊√n⌋ (at least 2…3, at most 100), so topics stay

@@ -120,7 +120,10 @@ public enum Pipeline {
         let state = try StateDatabase(directory: options.stateDirectory)
         let topicsPath = (options.stateDirectory as NSString).appendingPathComponent("topics.json")
         let previous = try PreviousRun.load(state)
-        if let previous { try repairTopicsFile(topicsPath, from: previous, reporter: reporter) }
+        if let previous {
+            try checkOwner(previous, options: options)
+            try repairTopicsFile(topicsPath, from: previous, reporter: reporter)
+        }
 
         let diff = CorpusDiff(documents: docs, recorded: previous?.recorded ?? [:])
         var o = try await decide(options, runID: runID, documents: docs, previous: previous, diff: diff, state: state,
@@ -199,8 +202,13 @@ public enum Pipeline {
             columns[d.id] = TopicColumns(topicID: t, topicLabel: byID[t]?.label ?? "", topicScore: o.scores[i],
                                          topicParentID: byID[t]?.parentID, topicRun: runID)
         }
+        let size = Dictionary(uniqueKeysWithValues: o.topics.map { ($0.id, $0.size) })
         let rows = o.topics.map { TopicRow(id: $0.id, label: $0.label, description: $0.description, keywords: $0.keywords,
                                            size: $0.size, parentID: $0.parentID) }
+            + o.hierarchy.map { p in
+                TopicRow(id: p.id, label: p.label, description: p.description, keywords: [],
+                         size: p.children.reduce(0) { $0 + (size[$1] ?? 0) }, parentID: nil, level: .parent)
+            }
         var vectors: [String: [Float]]?
         if options.writeEmbeddings {
             guard case .postgres = options.source else {
@@ -224,6 +232,16 @@ public enum Pipeline {
         try state.recordRun(id: runID, manifest: try JSONEncoder().encode(o.manifest), assignments: o.assignments,
                             current: current, usage: o.usage)
         try AtomicFile.write(topicsPath, data: encoded)
+    }
+
+    /// A state belongs to the source its runs read: another source would replace its topics (and refit
+    /// its model), so it is refused before anything is written.
+    static func checkOwner(_ previous: PreviousRun, options: RunOptions) throws {
+        let owner = SourceLocation.identity(of: previous.document.run.source)
+        guard owner != options.source.identity else { return }
+        throw StrataError(.usage, "the state in \(options.stateDirectory) belongs to \(previous.document.run.source) (\(owner)), not to "
+                          + "\(options.source): pass --state DIR to give this source its own state (by default it gets "
+                          + "\(RunOptions.defaultStateDirectory(for: options.source)))")
     }
 
     /// topics.json lags the state when a run was killed between committing the state and renaming

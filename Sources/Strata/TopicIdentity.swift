@@ -79,3 +79,16 @@ struct LabelCarryOver: Equatable {
                   previousTopics: previousTopics, relabel: relabel, relabelShare: relabelShare)
     }
 }
+
+/// Parents and topics share one id space (every `topic_parent_id` joins `strata_topics.id`). A state
+/// written before that numbered parents 0…p−1 beside topics 0…k−1; its parents move to the next unused
+/// ids on the first run that reads it. Returns the new next id. O(k + p).
+func separateParentIDs(topics: inout [Topic], hierarchy: inout [ParentTopic], nextID: Int) -> Int {
+    let topicIDs = Set(topics.map(\.id))
+    guard hierarchy.contains(where: { topicIDs.contains($0.id) }) else { return nextID }
+    var newID: [Int: Int] = [:]
+    for (n, p) in hierarchy.enumerated() { newID[p.id] = nextID + n }
+    for i in hierarchy.indices { hierarchy[i].id = newID[hierarchy[i].id]! }
+    for i in topics.indices { topics[i].parentID = topics[i].parentID.flatMap { newID[$0] } }
+    return nextID + hierarchy.count
+}

@@ -88,7 +88,7 @@ public enum PostgresTable {
         let topicIDs = keys.map { columns[$0]!.topicID }, labels = keys.map { columns[$0]!.topicLabel }
         let scores = keys.map { columns[$0]!.topicScore }, parents = keys.map { columns[$0]!.topicParentID ?? -1 }
         let runs = keys.map { columns[$0]!.topicRun }
-        let vectors: [String]? = embeddings.map { e in keys.map { k in "{" + (e[k] ?? []).map { String($0) }.joined(separator: ",") + "}" } }
+        let vectors: [String]? = embeddings.map { e in keys.map { k in "{" + (e[k] ?? []).map { String(sqlSafe($0)) }.joined(separator: ",") + "}" } }
         try await wrap(t, "writing topic columns to \(table)") {
             try await withClient(t) { client in
                 try await client.withTransaction(logger: logger) { c in
@@ -102,12 +102,16 @@ public enum PostgresTable {
                         FROM unnest(\(keys)::text[], \(topicIDs)::integer[], \(labels)::text[], \(scores)::float8[], \(parents)::integer[], \(runs)::text[])
                             AS s(id, topic_id, topic_label, topic_score, topic_parent_id, topic_run)
                         WHERE d.\(unescaped: id)::text = s.id
+                          AND (d.topic_id IS DISTINCT FROM s.topic_id OR d.topic_label IS DISTINCT FROM s.topic_label
+                               OR d.topic_score IS DISTINCT FROM s.topic_score
+                               OR d.topic_parent_id IS DISTINCT FROM NULLIF(s.topic_parent_id, -1))
                         """, logger: logger)
                     if let vectors {
                         try await c.query("ALTER TABLE \(unescaped: q) ADD COLUMN IF NOT EXISTS embedding real[]", logger: logger)
                         try await c.query("""
                             UPDATE \(unescaped: q) AS d SET embedding = s.v::real[]
-                            FROM unnest(\(keys)::text[], \(vectors)::text[]) AS s(id, v) WHERE d.\(unescaped: id)::text = s.id
+                            FROM unnest(\(keys)::text[], \(vectors)::text[]) AS s(id, v)
+                            WHERE d.\(unescaped: id)::text = s.id AND d.embedding IS DISTINCT FROM s.v::real[]
                             """, logger: logger)
                     }
                     try await c.query("CREATE INDEX IF NOT EXISTS \(unescaped: index) ON \(unescaped: q) (topic_id)", logger: logger)
@@ -115,16 +119,24 @@ public enum PostgresTable {
                         CREATE TABLE IF NOT EXISTS strata_topics (id integer PRIMARY KEY, label text NOT NULL, description text,
                             keywords text, size integer NOT NULL, parent_id integer)
                         """, logger: logger)
+                    try await c.query("ALTER TABLE strata_topics ADD COLUMN IF NOT EXISTS level text NOT NULL DEFAULT 'topic'", logger: logger)
                     try await c.query("DELETE FROM strata_topics", logger: logger)
                     try await c.query("""
-                        INSERT INTO strata_topics (id, label, description, keywords, size, parent_id)
-                        SELECT id, label, description, keywords, size, NULLIF(parent_id, -1)
+                        INSERT INTO strata_topics (id, label, description, keywords, size, parent_id, level)
+                        SELECT id, label, description, keywords, size, NULLIF(parent_id, -1), level
                         FROM unnest(\(topics.map(\.id))::integer[], \(topics.map(\.label))::text[], \(topics.map(\.description))::text[],
                                     \(topics.map { $0.keywords.joined(separator: ", ") })::text[], \(topics.map(\.size))::integer[],
-                                    \(topics.map { $0.parentID ?? -1 })::integer[]) AS s(id, label, description, keywords, size, parent_id)
+                                    \(topics.map { $0.parentID ?? -1 })::integer[], \(topics.map(\.level.rawValue))::text[])
+                            AS s(id, label, description, keywords, size, parent_id, level)
                         """, logger: logger)
                 }
             }
         }
     }
 }
+
+/// A vector component PostgreSQL can multiply: `real` arithmetic raises "value out of range: underflow"
+/// when a product falls below the smallest normal float (1.18e-38), which `sum(a * b)` over two unit
+/// vectors hits for components near 1e-20. Components smaller than 1.1e-19 in magnitude — far below
+/// anything that moves a cosine — become 0, so every product of two stored components is 0 or normal.
+func sqlSafe(_ v: Float) -> Float { abs(v) < 1.1e-19 ? 0 : v }

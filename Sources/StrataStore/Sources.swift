@@ -66,6 +66,30 @@ public enum SourceLocation: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// What makes two runs "the same source" for a state directory: the file or folder name (not its
+    /// path, so a moved folder keeps its state), SQLite file name and table, or PostgreSQL host, port,
+    /// database and table (never the user or password).
+    public var identity: String { Self.identity(of: description) }
+
+    /// ``identity`` of a source as a run manifest records it (`run.source`); needs no file to exist.
+    public static func identity(of description: String) -> String {
+        func name(_ path: Substring) -> String {
+            let trimmed = path.hasSuffix("/") ? path.dropLast() : path
+            return String(trimmed.split(separator: "/").last ?? trimmed)
+        }
+        if description.hasPrefix("sqlite:") {
+            let rest = description.dropFirst("sqlite:".count)
+            let parts = rest.split(separator: "?", maxSplits: 1)
+            return "sqlite:" + name(parts[0]) + (parts.count > 1 ? "?" + parts[1] : "")
+        }
+        if description.hasPrefix("postgres://") || description.hasPrefix("postgresql://"),
+           let url = URLComponents(string: description) {
+            let table = url.queryItems?.first { $0.name == "table" }?.value ?? ""
+            return "postgres://\(url.host ?? "")\(url.port.map { ":\($0)" } ?? "")\(url.path)?table=\(table)"
+        }
+        return name(Substring(description))
+    }
+
     /// The URL with any password replaced by `***`.
     public static func redacted(_ url: String) -> String {
         guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://") else { return url }

@@ -303,6 +303,13 @@ extension StateDatabase {
         return (ids, topics, snippets, dim, vectors)
     }
 
+    /// `run.source` of the last recorded run (the source that owns this state); nil before any run.
+    public func lastRunSource() throws -> String? {
+        guard let text = try db.query("SELECT manifest FROM runs ORDER BY finished DESC, rowid DESC LIMIT 1").first?.first?.string,
+              let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return nil }
+        return object["source"] as? String
+    }
+
     /// Number of recorded runs.
     public func runCount() throws -> Int {
         try db.query("SELECT COUNT(*) FROM runs").first?.first?.int ?? 0

@@ -30,15 +30,19 @@ public struct TopicColumns: Sendable, Equatable, Codable {
 
 /// A row of the `strata_topics` table written beside SQL sources.
 public struct TopicRow: Sendable, Equatable {
+    /// A topic (documents carry its id in `topic_id`) or a parent in the hierarchy (`topic_parent_id`).
+    /// Both share one id space, so either column joins `strata_topics.id`.
+    public enum Level: String, Sendable { case topic, parent }
     public var id: Int
     public var label: String
     public var description: String
     public var keywords: [String]
     public var size: Int
     public var parentID: Int?
-    public init(id: Int, label: String, description: String, keywords: [String], size: Int, parentID: Int?) {
+    public var level: Level
+    public init(id: Int, label: String, description: String, keywords: [String], size: Int, parentID: Int?, level: Level = .topic) {
         self.id = id; self.label = label; self.description = description; self.keywords = keywords
-        self.size = size; self.parentID = parentID
+        self.size = size; self.parentID = parentID; self.level = level
     }
 }
 
@@ -229,19 +233,21 @@ public enum TopicWriter {
                 FROM (SELECT \(q(table)).rowid AS rid, s.* FROM \(q(table))
                       LEFT JOIN temp.strata_assign s ON s.id = CAST(\(q(table)).\(q(idField)) AS TEXT)) a
                 WHERE \(q(table)).rowid = a.rid
+                  AND (\(q(table)).topic_id IS NOT a.topic_id OR \(q(table)).topic_label IS NOT a.topic_label
+                       OR \(q(table)).topic_score IS NOT a.topic_score OR \(q(table)).topic_parent_id IS NOT a.topic_parent_id)
                 """)
             try db.execute("DROP TABLE temp.strata_assign")
             try db.execute("CREATE INDEX IF NOT EXISTS \(q("idx_\(table)_topic_id")) ON \(q(table)) (topic_id)")
             try db.execute("""
                 DROP TABLE IF EXISTS strata_topics;
                 CREATE TABLE strata_topics (id INTEGER PRIMARY KEY, label TEXT NOT NULL, description TEXT,
-                    keywords TEXT, size INTEGER NOT NULL, parent_id INTEGER);
+                    keywords TEXT, size INTEGER NOT NULL, parent_id INTEGER, level TEXT NOT NULL DEFAULT 'topic');
                 """)
-            let insert = try db.prepare("INSERT INTO strata_topics (id, label, description, keywords, size, parent_id) VALUES (?, ?, ?, ?, ?, ?)")
+            let insert = try db.prepare("INSERT INTO strata_topics (id, label, description, keywords, size, parent_id, level) VALUES (?, ?, ?, ?, ?, ?, ?)")
             for t in topics {
                 try insert.run([.integer(Int64(t.id)), .text(t.label), .text(t.description),
                                 .text(t.keywords.joined(separator: ", ")), .integer(Int64(t.size)),
-                                t.parentID.map { .integer(Int64($0)) } ?? .null])
+                                t.parentID.map { .integer(Int64($0)) } ?? .null, .text(t.level.rawValue)])
             }
         }
     }

@@ -207,7 +207,7 @@ struct EndToEndTests {
             let rows = try sql.query("SELECT id FROM docs WHERE topic_id = ? ORDER BY id", [.integer(Int64(id))]).compactMap { $0.first?.string }
             #expect(rows == (t["document_ids"] as! [String]).sorted(), "topic \(id)")
         }
-        #expect(try sql.query("SELECT COUNT(*) FROM strata_topics").first?.first?.int == 10)
+        #expect(try sql.query("SELECT COUNT(*) FROM strata_topics WHERE level = 'topic'").first?.first?.int == 10)
         // Second run: every label from the cache, nothing embedded.
         let again = try runProcess(bin, args)
         #expect(again.status == 0 || again.status == 3)

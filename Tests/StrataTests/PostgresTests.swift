@@ -43,7 +43,7 @@ struct PostgresTests {
             let ids = try Self.psql(url, "SELECT id FROM docs WHERE topic_id = \(t["id"] as! Int) ORDER BY id").split(separator: "\n").map(String.init)
             #expect(ids == (t["document_ids"] as! [String]).sorted(), "topic \(t["id"]!)")
         }
-        #expect(try Self.psql(url, "SELECT COUNT(*) FROM strata_topics") == "6")
+        #expect(try Self.psql(url, "SELECT COUNT(*) FROM strata_topics WHERE level = 'topic'") == "6")
         #expect(try Self.psql(url, "SELECT COUNT(*) FROM docs WHERE array_length(embedding, 1) = 384") == "800")
         let norm = Double(try Self.psql(url, "SELECT sqrt(sum(x * x)) FROM (SELECT unnest(embedding)::float8 AS x FROM docs WHERE id = (SELECT min(id) FROM docs)) v")) ?? 0
         #expect(abs(norm - 1) < 1e-4)

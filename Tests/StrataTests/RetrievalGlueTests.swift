@@ -1,0 +1,119 @@
+import Foundation
+import StrataStore
+import Testing
+
+/// What retrieval stacks join and trigger on (issue 17): parent ids that join `strata_topics`, one state
+/// per source, and runs that touch only the rows whose topic columns changed.
+
+/// Rewrites the text of every `every`-th row of `docs` (so 1 in `every` documents changed).
+func changeSQLiteRows(_ path: String, every: Int) throws {
+    let db = try SQLiteDatabase(path: path, keepJournalMode: true)
+    try db.execute("UPDATE docs SET text = text || ' (revised)' WHERE (rowid % \(every)) = 0")
+}
+
+@Suite("retrieval glue: SQLite (release CLI)", .needsReleaseBinary)
+struct SQLiteGlueTests {
+    @Test("every topic_parent_id joins a parent row of strata_topics; parents and topics never share an id")
+    func parentJoin() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let path = makeTempDir() + "/kb.db"
+        try makeSQLiteCorpus(try sampleRecords("wordnet-nouns-3000.jsonl", count: 600), labelField: "lexname", path: path)
+        let r = try runProcess(bin, ["run", "sqlite:\(path)?table=docs", "--k", "12", "--quiet"])
+        #expect(r.status == 0 || r.status == 3, "stderr: \(r.stderr)")
+        let db = try SQLiteDatabase(path: path)
+        let withParent = try db.query("SELECT COUNT(*) FROM docs WHERE topic_parent_id IS NOT NULL").first?.first?.int ?? 0
+        #expect(withParent == 600)
+        let joined = try db.query("""
+            SELECT COUNT(*) FROM docs d JOIN strata_topics p ON p.id = d.topic_parent_id AND p.level = 'parent'
+            JOIN strata_topics t ON t.id = d.topic_id AND t.level = 'topic' AND t.parent_id = p.id
+            """).first?.first?.int
+        #expect(joined == 600)
+        let overlap = try db.query("""
+            SELECT COUNT(*) FROM strata_topics p WHERE p.level = 'parent' AND p.id IN (SELECT id FROM strata_topics WHERE level = 'topic')
+            """).first?.first?.int
+        #expect(overlap == 0)
+        let sizes = try db.query("SELECT SUM(size) FROM strata_topics WHERE level = 'parent'").first?.first?.int
+        #expect(sizes == 600)
+    }
+
+    @Test("an incremental run with 1% changed documents updates at most 2% of the rows (counted by a trigger)")
+    func fewRowsTouched() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let path = makeTempDir() + "/kb.db"
+        try makeSQLiteCorpus(try sampleRecords("fortunes-3000.jsonl", count: 2000), labelField: "category", path: path)
+        let source = "sqlite:\(path)?table=docs"
+        #expect(try runProcess(bin, ["run", source, "--k", "10", "--quiet"]).status == 0)
+        try changeSQLiteRows(path, every: 100)
+        let db = try SQLiteDatabase(path: path, keepJournalMode: true)
+        try db.execute("""
+            CREATE TABLE touched (id TEXT);
+            CREATE TRIGGER count_updates AFTER UPDATE ON docs BEGIN INSERT INTO touched VALUES (NEW.id); END;
+            """)
+        let r = try runProcess(bin, ["run", source, "--quiet"])
+        #expect(r.status == 0 || r.status == 3, "stderr: \(r.stderr)")
+        let touched = try db.query("SELECT COUNT(*) FROM touched").first?.first?.int ?? -1
+        #expect(touched >= 20 && touched <= 40, "\(touched) of 2000 rows updated")
+        let stamped = try db.query("SELECT COUNT(DISTINCT topic_run) FROM docs").first?.first?.int
+        #expect(stamped == 2, "topic_run names the run that last changed each row")
+    }
+
+    @Test("a second source in the same folder gets its own state; the first source's model is untouched")
+    func secondSource() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let dir = makeTempDir()
+        try writeSample("fortunes-3000.jsonl", count: 300, to: dir + "/a.jsonl")
+        try writeSample("wordnet-nouns-3000.jsonl", count: 300, to: dir + "/b.jsonl")
+        #expect(try runProcess(bin, ["run", dir + "/a.jsonl", "--k", "6", "--quiet"]).status == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/.strata/topics.json"))
+        let committed = try runProcess(bin, ["topics", "--state", dir + "/.strata", "--json"]).stdout
+        let b = try runProcess(bin, ["run", dir + "/b.jsonl", "--k", "8", "--quiet"])
+        #expect(b.status == 0, "stderr: \(b.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/.strata/b.jsonl/topics.json"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/.strata/topics.json")) == before)
+        #expect(try runProcess(bin, ["topics", "--state", dir + "/.strata", "--json"]).stdout == committed)
+        // Naming the first source's state for the second is refused, naming the owner; nothing changes.
+        let forced = try runProcess(bin, ["run", dir + "/b.jsonl", "--state", dir + "/.strata", "--quiet"])
+        #expect(forced.status == 2 && forced.stderr.contains("a.jsonl"), "stderr: \(forced.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/.strata/topics.json")) == before)
+        // The first source still runs incrementally on its own state.
+        let again = try runProcess(bin, ["run", dir + "/a.jsonl", "--quiet", "--json-log"])
+        #expect(again.status == 0 && again.stderr.contains("\"mode\":\"incremental\""), "stderr: \(again.stderr)")
+    }
+}
+
+@Suite("retrieval glue: PostgreSQL (release CLI, real server)", .serialized, .needsReleaseBinary, .needsPostgres)
+struct PostgresGlueTests {
+    @Test("parents join strata_topics; 1% changed rows update ≤ 2% of the table; stored vectors survive SQL arithmetic")
+    func glue() throws {
+        guard let bin = require(strataBinary, "the release strata binary"),
+              let base = require(PostgresTests.pgURL, "PostgreSQL (STRATA_TEST_PG_URL, started by scripts/test.sh)") else { return }
+        let url = try PostgresTests.database(base, table: "docs", count: 1000)
+        let source = "\(url)?table=docs", state = makeTempDir() + "/.strata"
+        let r = try runProcess(bin, ["run", source, "--k", "9", "--state", state, "--write-embeddings", "--quiet"])
+        #expect(r.status == 0 || r.status == 3, "stderr: \(r.stderr)")
+        #expect(try PostgresTests.psql(url, """
+            SELECT COUNT(*) FROM docs d JOIN strata_topics p ON p.id = d.topic_parent_id AND p.level = 'parent'
+            JOIN strata_topics t ON t.id = d.topic_id AND t.parent_id = p.id
+            """) == "1000")
+        // Plain SQL dot products of stored unit vectors: no underflow, ≈ 1 for a vector with itself.
+        let selfDot = try PostgresTests.psql(url, """
+            SELECT round(sum((a * b)::float8)::numeric, 1) FROM (SELECT unnest(embedding) AS a, unnest(embedding) AS b FROM docs) v
+            """)
+        #expect(selfDot == "1000.0")
+        _ = try PostgresTests.psql(url, """
+            SELECT sum(x.a * y.b) FROM (SELECT unnest(embedding) AS a, generate_series(1, 384) AS i FROM docs WHERE id = (SELECT min(id) FROM docs)) x
+            JOIN (SELECT unnest(embedding) AS b, generate_series(1, 384) AS i, id FROM docs) y ON x.i = y.i GROUP BY y.id
+            """)
+        _ = try PostgresTests.psql(url, """
+            CREATE TABLE touched (id text);
+            CREATE FUNCTION note_update() RETURNS trigger AS $$ BEGIN INSERT INTO touched VALUES (NEW.id); RETURN NEW; END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER count_updates AFTER UPDATE ON docs FOR EACH ROW EXECUTE FUNCTION note_update();
+            UPDATE docs SET text = text || ' (revised)' WHERE id IN (SELECT id FROM docs ORDER BY id LIMIT 10);
+            DELETE FROM touched;
+            """)
+        let again = try runProcess(bin, ["run", source, "--state", state, "--write-embeddings", "--quiet"])
+        #expect(again.status == 0 || again.status == 3, "stderr: \(again.stderr)")
+        let touched = Int(try PostgresTests.psql(url, "SELECT COUNT(DISTINCT id) FROM touched")) ?? -1
+        #expect(touched >= 10 && touched <= 20, "\(touched) of 1000 rows updated")
+    }
+}
