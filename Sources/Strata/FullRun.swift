@@ -213,7 +213,10 @@ enum FullRun {
                   representativeIDs: d.representatives[c].map { docs[$0].id }, parentID: parentOfTopic[c], cohesion: d.cohesion[c],
                   labelSource: labels[c].source, labelConfidence: confidence?[c],
                   firstRun: ids.previousOfCluster[c].flatMap { previousByID[$0]?.firstRun } ?? runID,
-                  documentIDs: members[c])
+                  documentIDs: members[c],
+                  labelOrigin: labels[c].source == .cache
+                      ? ids.previousOfCluster[c].flatMap { previousByID[$0] }.map { $0.labelOrigin ?? $0.labelSource } ?? .cache
+                      : labels[c].source)
         }.sorted { $0.id < $1.id }
     }
 

@@ -46,6 +46,7 @@ enum Incremental {
                                  relabelShare: assignOnly ? nil : options.relabelShare)
         var topics = previous.document.topics.map { t in
             var t = t
+            t.labelOrigin = t.labelOrigin ?? t.labelSource
             t.labelSource = t.labelSource.carriedOver
             return t
         }
@@ -180,6 +181,7 @@ enum Incremental {
         let redone = Set(redo.map { dense[$0]! })
         for n in all.indices where redone.contains(n) {
             topics[n].label = all[n].label; topics[n].description = all[n].description; topics[n].labelSource = all[n].source
+            topics[n].labelOrigin = all[n].source
         }
         if let confidence = labeling.confidence {
             for (i, id) in redo.enumerated() { topics[dense[id]!].labelConfidence = confidence[i] }

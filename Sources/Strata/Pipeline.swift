@@ -128,6 +128,11 @@ public enum Pipeline {
         let diff = CorpusDiff(documents: docs, recorded: previous?.recorded ?? [:])
         var o = try await decide(options, runID: runID, documents: docs, previous: previous, diff: diff, state: state,
                                  reporter: reporter, laps: laps)
+        let curation = try Curation.load(state)
+        if !curation.isEmpty {
+            curation.apply(to: &o, documents: docs)
+            reporter.info("applied \(curation.renames.count) rename(s) and \(curation.merges.count) merge(s) from `strata topics`")
+        }
         o.manifest.started = iso(startedAt)
         o.manifest.counts.skipped = read.skipped
         o.manifest.warnings = warnings + o.manifest.warnings

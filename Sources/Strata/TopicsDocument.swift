@@ -53,11 +53,16 @@ public struct Topic: Codable, Sendable, Equatable {
     public var firstRun: String
     /// Ids of the member documents, in source order.
     public var documentIDs: [String]
+    /// Where the label came from when it was made (`llm`, `llm-repaired`, `keywords`, `user`), kept when
+    /// later runs carry it over and `label_source` reads `cache`. Nil for states written before 0.4 (and
+    /// `cache` for a label first read from the label cache).
+    public var labelOrigin: LabelSource? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, label, description, keywords, size, share, cohesion
         case representativeIDs = "representative_ids", parentID = "parent_id", labelSource = "label_source"
         case firstRun = "first_run", documentIDs = "document_ids", labelConfidence = "label_confidence"
+        case labelOrigin = "label_origin"
     }
 }
 

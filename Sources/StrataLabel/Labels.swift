@@ -32,6 +32,8 @@ public enum LabelSource: String, Sendable, Codable, Equatable {
     case keywords
     /// A cached LLM label for the same model and prompt.
     case cache
+    /// A person's label (`strata topics rename` or `pin`), kept through incremental runs and refits.
+    case user
 }
 
 /// A topic's name and description.

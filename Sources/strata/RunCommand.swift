@@ -67,7 +67,14 @@ struct RunCommand: AsyncParsableCommand {
 struct TopicsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topics",
-        abstract: "Show the current topics: a table, --json (the topics.json document) or --tree.")
+        abstract: "Show the current topics (a table, --json or --tree), or curate them: rename, pin, unpin, merge.",
+        discussion: "Edits are kept in the state and applied by every later run, incremental or refit (label_source: user).",
+        subcommands: [TopicsShow.self, TopicsRename.self, TopicsPin.self, TopicsUnpin.self, TopicsMerge.self],
+        defaultSubcommand: TopicsShow.self)
+}
+
+struct TopicsShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show the current topics.")
 
     @OptionGroup var stateOption: StateOption
 
@@ -87,6 +94,42 @@ struct TopicsCommand: AsyncParsableCommand {
         }
         print(tree ? TopicTable.tree(committed.document) : TopicTable.render(committed.document))
     }
+}
+
+/// Records one curation edit and prints what was recorded.
+func recordEdit(_ edit: CurationEdit, state: StateOption) async throws {
+    try await reportingErrors { print(try edit.record(stateDirectory: state.state)) }
+}
+
+struct TopicsRename: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rename", abstract: "Give a topic your own label (kept through reruns and refits).")
+    @Argument(help: "Topic id.") var id: Int
+    @Argument(help: "The new label.") var label: String
+    @Option(help: "A description to show with it (default: keep the current one).") var description: String?
+    @OptionGroup var stateOption: StateOption
+    func run() async throws { try await recordEdit(.rename(topic: id, label: label, description: description), state: stateOption) }
+}
+
+struct TopicsPin: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pin", abstract: "Keep a topic's current label through relabels and refits.")
+    @Argument(help: "Topic id.") var id: Int
+    @OptionGroup var stateOption: StateOption
+    func run() async throws { try await recordEdit(.pin(topic: id), state: stateOption) }
+}
+
+struct TopicsUnpin: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "unpin", abstract: "Drop a rename or pin: the labeler names the topic again.")
+    @Argument(help: "Topic id.") var id: Int
+    @OptionGroup var stateOption: StateOption
+    func run() async throws { try await recordEdit(.unpin(topic: id), state: stateOption) }
+}
+
+struct TopicsMerge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "merge", abstract: "Merge topic MERGED into topic INTO (its documents join INTO).")
+    @Argument(help: "Topic id that stays.") var into: Int
+    @Argument(help: "Topic id whose documents move.") var merged: Int
+    @OptionGroup var stateOption: StateOption
+    func run() async throws { try await recordEdit(.merge(into: into, merged: merged), state: stateOption) }
 }
 
 struct AssignCommand: AsyncParsableCommand {

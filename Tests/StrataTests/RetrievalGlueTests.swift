@@ -1,4 +1,5 @@
 import Foundation
+@testable import Strata
 import StrataStore
 import Testing
 
@@ -115,5 +116,64 @@ struct PostgresGlueTests {
         #expect(again.status == 0 || again.status == 3, "stderr: \(again.stderr)")
         let touched = Int(try PostgresTests.psql(url, "SELECT COUNT(DISTINCT id) FROM touched")) ?? -1
         #expect(touched >= 10 && touched <= 20, "\(touched) of 1000 rows updated")
+    }
+}
+
+@Suite("curation: rename, pin, merge")
+struct CurationTests {
+    @Test("edits are validated against the committed topics; merges follow chains and refuse cycles")
+    func edits() throws {
+        let topics = previousRun([0: ["a"], 1: ["b"], 2: ["c"]]).document.topics
+        var c = Curation()
+        _ = try CurationEdit.rename(topic: 1, label: "  Billing questions ", description: nil).apply(to: &c, topics: topics)
+        #expect(c.renames[1]?.label == "Billing questions")
+        #expect(throws: StrataError.self) { try CurationEdit.rename(topic: 7, label: "x", description: nil).apply(to: &c, topics: topics) }
+        #expect(throws: StrataError.self) { try CurationEdit.rename(topic: 0, label: " ", description: nil).apply(to: &c, topics: topics) }
+        _ = try CurationEdit.pin(topic: 2).apply(to: &c, topics: topics)
+        #expect(c.renames[2]?.label == "topic 2")
+        _ = try CurationEdit.merge(into: 0, merged: 1).apply(to: &c, topics: topics)
+        _ = try CurationEdit.merge(into: 1, merged: 2).apply(to: &c, topics: topics)
+        #expect(c.survivor(of: 2) == 0 && c.survivor(of: 1) == 0 && c.survivor(of: 0) == 0)
+        #expect(throws: StrataError.self) { try CurationEdit.merge(into: 2, merged: 0).apply(to: &c, topics: topics) }
+        _ = try CurationEdit.unpin(topic: 2).apply(to: &c, topics: topics)
+        #expect(c.renames[2] == nil)
+    }
+
+    @Test("a rename and a merge survive an incremental run and a --full refit (release CLI)", .needsReleaseBinary)
+    func surviveRuns() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let dir = makeTempDir()
+        let input = dir + "/docs.jsonl", state = dir + "/.strata"
+        try writeSample("fortunes-3000.jsonl", count: 1500, to: input)
+        #expect(try runProcess(bin, ["run", input, "--k", "8", "--quiet"]).status == 0)
+        let rename = try runProcess(bin, ["topics", "rename", "2", "Billing questions", "--state", state])
+        #expect(rename.status == 0, "stderr: \(rename.stderr)")
+        let merge = try runProcess(bin, ["topics", "merge", "0", "5", "--state", state])
+        #expect(merge.status == 0, "stderr: \(merge.stderr)")
+        #expect(try runProcess(bin, ["topics", "merge", "5", "0", "--state", state]).status == 2)
+
+        func check(_ when: String) throws {
+            let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: state + "/topics.json"))) as! [String: Any]
+            let topics = doc["topics"] as! [[String: Any]]
+            let renamed = topics.first { $0["id"] as? Int == 2 }
+            #expect(renamed?["label"] as? String == "Billing questions" && renamed?["label_source"] as? String == "user", "\(when)")
+            #expect(!topics.contains { $0["id"] as? Int == 5 }, "\(when): topic 5 still listed")
+            let rows = try String(contentsOfFile: dir + "/docs.topics.jsonl", encoding: .utf8).split(separator: "\n")
+                .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+            #expect(!rows.contains { $0["topic_id"] as? Int == 5 }, "\(when): a row still has topic 5")
+            let labels = Set(rows.filter { $0["topic_id"] as? Int == 2 }.map { $0["topic_label"] as! String })
+            #expect(labels == ["Billing questions"], "\(when): \(labels)")
+            let sizes = topics.reduce(0) { $0 + ($1["size"] as! Int) }
+            #expect(sizes == 1500, "\(when)")
+        }
+        // The edits apply on the next run; more documents arrive meanwhile.
+        try writeSample("fortunes-3000.jsonl", count: 1530, to: input)
+        let incremental = try runProcess(bin, ["run", input, "--quiet", "--json-log"])
+        #expect(incremental.status == 0 && incremental.stderr.contains("\"mode\":\"incremental\""), "stderr: \(incremental.stderr)")
+        try writeSample("fortunes-3000.jsonl", count: 1500, to: input)
+        #expect(try runProcess(bin, ["run", input, "--quiet"]).status == 0)
+        try check("after an incremental run")
+        #expect(try runProcess(bin, ["run", input, "--full", "--quiet"]).status == 0)
+        try check("after a --full refit")
     }
 }
