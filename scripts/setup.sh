@@ -27,7 +27,7 @@ if ! command -v swift >/dev/null 2>&1; then
 fi
 
 if [ "${STRATA_SETUP_PYTHON:-0}" = "1" ]; then
-    python3 - <<'PY' 2>/dev/null || { echo "setup: installing Python packages (numpy, scikit-learn, scipy, jsonschema, mcp)" >&2; python3 -m pip install -q numpy scikit-learn scipy jsonschema mcp; }
-import numpy, sklearn, scipy, jsonschema, mcp
+    python3 - <<'PY' 2>/dev/null || { echo "setup: installing Python packages (numpy, scikit-learn, scipy, jsonschema, mcp, pyarrow, duckdb, lancedb)" >&2; python3 -m pip install -q numpy scikit-learn scipy jsonschema mcp pyarrow duckdb lancedb; }
+import numpy, sklearn, scipy, jsonschema, mcp, pyarrow, duckdb, lancedb
 PY
 fi

@@ -40,9 +40,8 @@ struct EmbedCommand: AsyncParsableCommand {
                 try AtomicFile.write(out) { h in
                     var buffer = Data()
                     for (i, d) in read.documents.enumerated() {
-                        let obj: [String: Any] = ["id": d.id, "embedding": result.matrix.row(i).map { Double($0) }]
-                        buffer.append(try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]))
-                        buffer.append(0x0A)
+                        let line = "{\"embedding\":\(Export.compactFloats(result.matrix.row(i))),\"id\":\(Export.jsonString(d.id))}\n"
+                        buffer.append(contentsOf: line.utf8)
                         if buffer.count > 1 << 20 { try h.write(contentsOf: buffer); buffer.removeAll(keepingCapacity: true) }
                     }
                     try h.write(contentsOf: buffer)
@@ -93,6 +92,36 @@ struct EstimateCommand: AsyncParsableCommand {
             } else {
                 print(e.render())
             }
+        }
+    }
+}
+
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "One file with every document's id, topic columns and vector: Parquet (pandas, Polars, DuckDB, LanceDB read it as-is) or JSON Lines.",
+        discussion: "Needs a run first. Rows in source order; documents added since the last run read topic -1 (\"no topic\"); no nulls.")
+
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var log: LogOptions
+
+    @Option(help: "Output file.")
+    var out: String
+
+    @Option(help: "parquet or jsonl (default: from the --out extension, else parquet).")
+    var format: String?
+
+    @Flag(help: "Include each document's text.")
+    var withText = false
+
+    func run() async throws {
+        try await reportingErrors {
+            let options = try RunOptions(source)
+            let name = format ?? (out.hasSuffix(".jsonl") ? "jsonl" : "parquet")
+            guard let f = Export.Format(rawValue: name) else { throw StrataError(.usage, "--format must be parquet or jsonl, got \(name)") }
+            let table = try await Export.table(options, withText: withText, reporter: log.reporter)
+            try Export.write(table, format: f, to: out)
+            log.reporter.info("\(table.ids.count) rows × \(table.dimension)-dimensional vectors → \(out) (\(f.rawValue))")
         }
     }
 }

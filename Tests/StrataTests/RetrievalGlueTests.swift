@@ -177,3 +177,40 @@ struct CurationTests {
         try check("after a --full refit")
     }
 }
+
+@Suite("export: Parquet for DuckDB and LanceDB, compact JSONL (release CLI)", .needsReleaseBinary)
+struct ExportTests {
+    @Test("a topic-filtered vector search over the Parquet export in DuckDB and LanceDB returns strata search's ids")
+    func searchAgrees() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let dir = makeTempDir()
+        let input = dir + "/docs.jsonl"
+        try writeSample("fortunes-3000.jsonl", count: 600, to: input)
+        #expect(try runProcess(bin, ["run", input, "--k", "8", "--quiet"]).status == 0)
+        let parquet = try runProcess(bin, ["export", input, "--out", dir + "/t.parquet", "--quiet"])
+        #expect(parquet.status == 0, "stderr: \(parquet.stderr)")
+        let jsonl = try runProcess(bin, ["export", input, "--out", dir + "/t.jsonl", "--with-text", "--quiet"])
+        #expect(jsonl.status == 0, "stderr: \(jsonl.stderr)")
+        let rows = try String(contentsOfFile: dir + "/t.jsonl", encoding: .utf8).split(separator: "\n")
+            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(rows.count == 600)
+        // Compact floats: at most 9 significant digits (17-digit doubles take over 20 bytes a component).
+        let bytes = (try FileManager.default.attributesOfItem(atPath: dir + "/t.jsonl")[.size] as? Int) ?? 0
+        #expect(bytes < 600 * 384 * 14 + 600 * 400, "\(bytes) bytes")
+        #expect(rows.allSatisfy { ($0["topic_parent_label"] as? String) != nil && ($0["vector"] as? [Double])?.count == 384 })
+        for topic in [1, 4] {
+            let query = rows.first { $0["topic_id"] as? Int == topic }!
+            let peers = try runProcess("/usr/bin/env", ["python3", repoRoot.path + "/scripts/tests/export_check.py", dir + "/t.parquet",
+                                                        String(topic), query["id"] as! String, "10"])
+            #expect(peers.status == 0, "stderr: \(peers.stderr)")
+            let found = try JSONSerialization.jsonObject(with: Data(peers.stdout.utf8)) as! [String: Any]
+            let search = try runProcess(bin, ["search", query["text"] as! String, "--topic", String(topic), "-k", "10",
+                                              "--state", dir + "/.strata", "--json"])
+            let ids = (try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as! [[String: Any]]).map { $0["id"] as! String }
+            #expect(ids.count == 10)
+            #expect(found["duckdb"] as? [String] == ids, "topic \(topic): DuckDB \(found["duckdb"] ?? "") vs strata \(ids)")
+            #expect(found["lancedb"] as? [String] == ids, "topic \(topic): LanceDB \(found["lancedb"] ?? "") vs strata \(ids)")
+            #expect(found["rows"] as? Int == 600)
+        }
+    }
+}
