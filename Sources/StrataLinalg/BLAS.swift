@@ -120,6 +120,24 @@ public enum BLAS {
         return w
     }
 
+    /// Generalized symmetric-definite eigenproblem A·v = λ·B·v (n×n row-major, upper triangles read, B
+    /// positive definite) with LAPACK `dsygvd`. On return `a` holds the B-orthonormal eigenvectors as
+    /// columns; eigenvalues ascending. O(n³). Throws when B is not positive definite.
+    public static func dsygvd(n: Int, a: inout [Double], b: inout [Double]) throws -> [Double] {
+        precondition(a.count == n * n && b.count == n * n)
+        var w = [Double](repeating: 0, count: n)
+        let info = a.withUnsafeMutableBufferPointer { ap in
+            b.withUnsafeMutableBufferPointer { bp in
+                w.withUnsafeMutableBufferPointer { wp in
+                    LAPACKE_dsygvd(LAPACK_ROW_MAJOR, 1, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "U")),
+                                   int32(n), ap.baseAddress, int32(n), bp.baseAddress, int32(n), wp.baseAddress)
+                }
+            }
+        }
+        if info != 0 { throw LinalgError.lapackFailure(routine: "dsygvd", info: Int(info)) }
+        return w
+    }
+
     /// Measures single-precision GEMM throughput on `size`×`size` matrices with the current thread
     /// count; returns the median GFLOP/s over `repeats` calls. Used by benchmarks to quote a peak.
     public static func measureSgemmPeak(size: Int = 2048, repeats: Int = 5) -> Double {

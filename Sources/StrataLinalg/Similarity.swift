@@ -54,6 +54,19 @@ public enum Similarity {
         return sums.normalizedRows()
     }
 
+    /// Mean row of each label's rows of `x` (k × d) and each label's row count. O(n·d).
+    /// - Precondition: every label in 0..<k.
+    public static func groupMeans(_ x: Matrix, labels: [Int], k: Int) -> (mean: Matrix, size: [Int]) {
+        var sums = Matrix(rows: k, cols: x.cols)
+        var size = [Int](repeating: 0, count: k)
+        for (i, g) in labels.enumerated() {
+            size[g] += 1
+            for j in 0..<x.cols { sums[g, j] += x[i, j] }
+        }
+        for g in 0..<k where size[g] > 0 { for j in 0..<x.cols { sums[g, j] /= Float(size[g]) } }
+        return (sums, size)
+    }
+
     /// Index of the largest entry of each row of `scores` (m × n, n ≥ 1); ties go to the lower index. O(m·n).
     public static func nearest(_ scores: Matrix) -> [Int] {
         (0..<scores.rows).map { r in

@@ -116,3 +116,59 @@ struct EvalReportTests {
         #expect(count("class=\"card\"", dom.stdout) == 8)
     }
 }
+
+@Suite("report map: readable at 1280 px (release CLI, headless Chromium)", .needsReleaseBinary)
+struct ReportMapTests {
+    /// Appended to a copy of the report: measures every map label's rendered box after load and writes
+    /// the pairs that overlap into the DOM, which `--dump-dom` prints.
+    static let probe = """
+        <script>
+        window.addEventListener('load', function () {
+          var boxes = [].map.call(document.querySelectorAll('#map .maplabel'), function (e) {
+            var r = e.getBoundingClientRect(); return [e.getAttribute('data-t'), r.left, r.top, r.right, r.bottom]; });
+          var overlaps = [];
+          for (var i = 0; i < boxes.length; i++) for (var j = i + 1; j < boxes.length; j++) {
+            var a = boxes[i], b = boxes[j];
+            if (a[1] < b[3] && b[1] < a[3] && a[2] < b[4] && b[2] < a[4]) overlaps.push([a[0], b[0]]);
+          }
+          var out = document.createElement('pre'); out.id = 'probe';
+          out.textContent = JSON.stringify({labels: boxes.length, overlaps: overlaps,
+            legend: document.querySelectorAll('#legend .lg').length, width: document.documentElement.clientWidth});
+          document.body.appendChild(out);
+        });
+        </script>
+        """
+
+    @Test("the full fortunes corpus at k = 43: no two map labels overlap in the rendered page, a legend lists every topic")
+    func noOverlaps() throws {
+        guard let bin = require(strataBinary, "the release strata binary"),
+              let chrome = require(EvalReportTests.chromium, "Chromium (Debian package chromium; scripts/test.sh installs it)") else { return }
+        let build = try runProcess("/bin/bash", [repoRoot.path + "/corpora/build.sh"])
+        #expect(build.status == 0, "corpora/build.sh: \(build.stderr.suffix(1000))")
+        let dir = makeTempDir()
+        let input = dir + "/fortunes.jsonl"
+        try FileManager.default.copyItem(atPath: repoRoot.path + "/corpora/build/fortunes.jsonl", toPath: input)
+        let fit = try runProcess(bin, ["run", input, "--k", "43", "--quiet"])
+        #expect(fit.status == 0 || fit.status == 3, "stderr: \(fit.stderr)")
+        let html = dir + "/report.html"
+        #expect(try runProcess(bin, ["report", "--state", dir + "/.strata", "--out", html]).status == 0)
+        try (try String(contentsOfFile: html, encoding: .utf8) + Self.probe).write(toFile: dir + "/probed.html", atomically: true, encoding: .utf8)
+        let common = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
+                      "--user-data-dir=\(dir)/chrome-profile", "--window-size=1280,2400"]
+        let artifacts = repoRoot.appendingPathComponent(".build/test-artifacts").path
+        try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
+        _ = try runProcess(chrome, common + ["--screenshot=\(artifacts)/report-fortunes-k43.png", "file://\(html)"])
+        let dom = try runProcess(chrome, common + ["--dump-dom", "file://\(dir)/probed.html"])
+        #expect(dom.status == 0)
+        guard let start = dom.stdout.range(of: "<pre id=\"probe\">"),
+              let end = dom.stdout.range(of: "</pre>", range: start.upperBound..<dom.stdout.endIndex) else {
+            Issue.record("the probe did not run: \(dom.stderr.suffix(1000))"); return
+        }
+        let json = String(dom.stdout[start.upperBound..<end.lowerBound]).replacingOccurrences(of: "&quot;", with: "\"")
+        let probe = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+        #expect(probe["width"] as? Int ?? 0 >= 1200, "viewport \(probe["width"] ?? "?")")
+        #expect(probe["legend"] as? Int == 43)
+        #expect(probe["labels"] as? Int ?? 0 >= 35, "\(probe["labels"] ?? 0) of 43 topics labelled on the map")
+        #expect((probe["overlaps"] as? [[String]])?.isEmpty == true, "overlapping labels: \(probe["overlaps"] ?? "")")
+    }
+}
