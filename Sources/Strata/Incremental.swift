@@ -78,18 +78,10 @@ enum Incremental {
             if let r = previous.recorded[d.id], r.hash == d.contentHash { a.topicOfDocument[i] = r.topic; a.scores[i] = r.score }
         }
         guard !diff.fresh.isEmpty else { return a }
-        let model = previous.model
-        guard x.cols == model.inputDimension else {
-            throw StrataError(.failed, "new embeddings have \(x.cols) dimensions, the fitted model \(model.inputDimension); run `strata run --full`")
-        }
-        let y = try model.pca().transform(x).normalizedRows()
-        let sims = Similarity.cosines(y, try model.reduced())
-        let embSims = Similarity.cosines(x, try model.embedding())
-        for (r, best) in Similarity.nearest(sims).enumerated() {
+        for (r, c) in try NearestTopic(model: previous.model).choose(x, noveltyQuantile: noveltyQuantile).enumerated() {
             let i = diff.fresh[r]
-            let within = 1 - sims[r, best] <= model.radius(best, quantile: noveltyQuantile)
-            a.topicOfDocument[i] = within ? model.topicIDs[best] : -1
-            a.scores[i] = Double(embSims[r, best])
+            a.topicOfDocument[i] = c.within ? previous.model.topicIDs[c.best] : -1
+            a.scores[i] = Double(c.score)
         }
         return a
     }

@@ -18,25 +18,54 @@ public final class RetrievalTools: Sendable {
         index = try SearchIndex(stateDirectory: stateDirectory, embeddingBaseURL: embeddingBaseURL)
     }
 
-    /// Name, description and JSON Schema of every tool.
-    public static var catalog: [(name: String, description: String, schema: [String: Any])] { [
+    /// What the server tells a client about the tools (MCP `instructions`).
+    public static let instructions = """
+        Strata's topics of one document collection. Start with list_topics to see what the collection holds; \
+        search with "topics" to retrieve only inside some topics (filtering happens before ranking); assign_text \
+        says which topic a text belongs to. Topic -1 ("no topic") holds documents beyond every topic's radius.
+        """
+
+    static var topicRef: [String: Any] { ["type": ["integer", "string"], "description": "topic id or exact label (-1: documents without a topic)"] }
+    static var topicSummary: [String: Any] { ["type": "object", "properties": [
+        "id": ["type": "integer"], "label": ["type": "string"], "description": ["type": "string"], "size": ["type": "integer"],
+        "parent_id": ["type": ["integer", "null"]], "parent_label": ["type": ["string", "null"]]]] }
+    static func list(_ item: [String: Any]) -> [String: Any] {
+        ["type": "object", "properties": ["items": ["type": "array", "items": item]], "required": ["items"]]
+    }
+
+    /// Name, description, input JSON Schema and output JSON Schema (of the structured result) of every tool.
+    public static var catalog: [(name: String, description: String, schema: [String: Any], output: [String: Any])] { [
         ("list_topics", "List every topic: id, label, description, size (documents) and parent topic.",
-         ["type": "object", "properties": [String: Any](), "additionalProperties": false]),
+         ["type": "object", "properties": [String: Any](), "additionalProperties": false], list(topicSummary)),
         ("get_topic", "One topic in detail: keywords, representative documents, label source and lineage (splits, merges, first run).",
-         ["type": "object", "properties": ["topic": ["type": ["integer", "string"], "description": "topic id or exact label"]],
-          "required": ["topic"], "additionalProperties": false]),
+         ["type": "object", "properties": ["topic": topicRef], "required": ["topic"], "additionalProperties": false],
+         ["type": "object", "properties": [
+            "id": ["type": "integer"], "label": ["type": "string"], "description": ["type": "string"], "size": ["type": "integer"],
+            "keywords": ["type": "array", "items": ["type": "string"]], "label_source": ["type": "string"],
+            "representatives": ["type": "array", "items": ["type": "object"]], "lineage": ["type": "object"]], "required": ["id", "label"]]),
         ("search", "Semantic search over the documents (cosine over stored embeddings), optionally only inside some topics; filtering happens before ranking.",
          ["type": "object", "properties": [
             "query": ["type": "string", "description": "what to look for"],
-            "topics": ["type": "array", "items": ["type": ["integer", "string"]], "description": "topic ids or labels to search in (default: all)"],
+            "topics": ["type": "array", "items": topicRef, "description": "topic ids or labels to search in (default: all)"],
             "k": ["type": "integer", "minimum": 1, "maximum": 100, "description": "number of hits (default 10)"],
-         ], "required": ["query"], "additionalProperties": false]),
+         ], "required": ["query"], "additionalProperties": false],
+         list(["type": "object", "properties": ["id": ["type": "string"], "score": ["type": "number"], "topic_id": ["type": "integer"],
+                                                "topic_label": ["type": "string"], "snippet": ["type": "string"]]])),
         ("documents_by_topic", "The documents of one topic in source order, paged: ids and text snippets.",
          ["type": "object", "properties": [
-            "topic": ["type": ["integer", "string"], "description": "topic id or exact label"],
+            "topic": topicRef,
             "limit": ["type": "integer", "minimum": 1, "maximum": 500, "description": "page size (default 20)"],
             "offset": ["type": "integer", "minimum": 0, "description": "documents to skip (default 0)"],
-         ], "required": ["topic"], "additionalProperties": false]),
+         ], "required": ["topic"], "additionalProperties": false],
+         ["type": "object", "properties": ["topic_id": ["type": "integer"], "total": ["type": "integer"], "offset": ["type": "integer"],
+                                           "documents": ["type": "array", "items": ["type": "object"]]], "required": ["topic_id", "total", "documents"]]),
+        ("assign_text", "Which topic a text belongs to: the topic (-1 when it is beyond every topic's radius), its score, and the runner-up.",
+         ["type": "object", "properties": ["text": ["type": "string", "description": "the text to place"]], "required": ["text"],
+          "additionalProperties": false],
+         ["type": "object", "properties": [
+            "topic_id": ["type": "integer"], "topic_label": ["type": "string"], "score": ["type": "number"], "nearest_id": ["type": "integer"],
+            "runner_up_id": ["type": ["integer", "null"]], "runner_up_label": ["type": ["string", "null"]],
+            "runner_up_score": ["type": ["number", "null"]]], "required": ["topic_id", "topic_label", "score"]]),
     ] }
 
     /// Runs tool `name` with `arguments` (JSON values: String, Int, Double, Bool, arrays, dictionaries)
@@ -64,6 +93,12 @@ public final class RetrievalTools: Sendable {
             }
             let hits = try index.search(vector: try await index.embedQuery(query), filter: filter, k: k)
             return hits.map { ["id": $0.id, "score": $0.score, "topic_id": $0.topicID, "topic_label": $0.topicLabel, "snippet": $0.snippet] as [String: Any] }
+        case "assign_text":
+            guard let text = arguments["text"] as? String else { throw ToolError("assign_text needs a string \"text\"") }
+            let a: TextAssignment
+            do { a = try await index.assign(texts: [text])[0] } catch let e as StrataError { throw ToolError(e.message) }
+            return ["topic_id": a.topicID, "topic_label": a.topicLabel, "score": a.score, "nearest_id": a.nearestID,
+                    "runner_up_id": a.runnerUpID as Any, "runner_up_label": a.runnerUpLabel as Any, "runner_up_score": a.runnerUpScore as Any]
         case "documents_by_topic":
             let t = try topic(arguments["topic"], tool: name)
             let limit = try integer(arguments["limit"], name: "limit", default: 20, range: 1...500)
@@ -102,6 +137,9 @@ public final class RetrievalTools: Sendable {
 
     func topic(_ raw: Any?, tool: String) throws -> Topic {
         guard let raw else { throw ToolError("\(tool) needs \"topic\": a topic id or label (see list_topics)") }
+        if (raw as? Int) == -1 || (raw as? Double) == -1 || (raw as? String) == "-1" || (raw as? String)?.lowercased() == Export.noTopicLabel {
+            return index.unassigned
+        }
         if let i = raw as? Int, let t = document.topics.first(where: { $0.id == i }) { return t }
         if let d = raw as? Double, d == d.rounded(), let t = document.topics.first(where: { $0.id == Int(d) }) { return t }
         if let s = raw as? String {

@@ -25,6 +25,8 @@ public final class SearchIndex: Sendable {
     let vectors: [Float]
     let embedder: any Embedder
     let snippetByID: [String: String]
+    /// The fitted model texts are assigned with.
+    let model: FittedModel
 
     /// Loads the last run's topics and document vectors from `stateDirectory`'s state database (the
     /// committed copy of topics.json, ``CommittedState/topics(_:)``).
@@ -36,8 +38,18 @@ public final class SearchIndex: Sendable {
         }
         embedder = e
         let state = try StateDatabase(directory: stateDirectory)
+        guard let fitted = try state.current(PreviousRun.modelKey) else { throw CommittedState.noTopics(stateDirectory) }
+        model = try JSONDecoder().decode(FittedModel.self, from: fitted)
         (ids, topics, snippets, dimension, vectors) = try state.searchableDocuments(model: document.run.embedder.fingerprint)
         snippetByID = Dictionary(zip(ids, snippets), uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Topic −1 as a topic: the documents beyond every topic's novelty radius ("no topic").
+    public var unassigned: Topic {
+        let members = zip(ids, topics).filter { $0.1 == -1 }.map(\.0)
+        return Topic(id: -1, label: Export.noTopicLabel, description: "documents beyond every topic's novelty radius", keywords: [],
+                     size: members.count, share: Double(members.count) / Double(max(1, ids.count)), representativeIDs: [],
+                     parentID: nil, cohesion: 0, labelSource: .keywords, firstRun: "", documentIDs: members)
     }
 
     /// Number of searchable documents.
@@ -48,7 +60,7 @@ public final class SearchIndex: Sendable {
         if wanted.isEmpty && parents.isEmpty { return nil }
         var out = Set<Int>()
         for w in wanted {
-            if let id = Int(w), document.topics.contains(where: { $0.id == id }) { out.insert(id); continue }
+            if let id = Int(w), id == -1 || document.topics.contains(where: { $0.id == id }) { out.insert(id); continue }
             guard let t = document.topics.first(where: { $0.label.lowercased() == w.lowercased() }) else {
                 throw StrataError(.usage, "no topic \"\(w)\": use an id or label from `strata topics`")
             }

@@ -8,11 +8,12 @@ public enum StrataMCPServer {
     /// Serves until the client closes standard input.
     public static func serve(stateDirectory: String, embeddingBaseURL: URL) async throws {
         let tools = try RetrievalTools(stateDirectory: stateDirectory, embeddingBaseURL: embeddingBaseURL)
-        let server = Server(name: "strata", version: strataVersion, capabilities: .init(tools: .init(listChanged: false)))
+        let server = Server(name: "strata", version: strataVersion, instructions: RetrievalTools.instructions,
+                            capabilities: .init(tools: .init(listChanged: false)))
         await server.withMethodHandler(ListTools.self) { (_: ListTools.Parameters) async throws -> ListTools.Result in
             ListTools.Result(tools: RetrievalTools.catalog.map {
                 Tool(name: $0.name, description: $0.description, inputSchema: value($0.schema),
-                     annotations: .init(readOnlyHint: true, openWorldHint: false))
+                     annotations: .init(readOnlyHint: true, openWorldHint: false), outputSchema: value($0.output))
             })
         }
         await server.withMethodHandler(CallTool.self) { (params: CallTool.Parameters) async throws -> CallTool.Result in

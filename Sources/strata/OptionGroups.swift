@@ -11,7 +11,7 @@ import StrataStore
 /// Options shared by every command that reads a source.
 struct SourceOptions: ParsableArguments {
     @Argument(help: "docs.jsonl, docs.csv, a folder of .txt/.md files, sqlite:PATH?table=T or postgres://USER@HOST:PORT/DB?table=T")
-    var source: String
+    var source: String?
 
     @Option(help: "Field holding the document id.")
     var idField = "id"
@@ -171,7 +171,10 @@ struct IncrementalOptions: ParsableArguments {
 
 extension RunOptions {
     init(_ s: SourceOptions) throws {
-        let location = try SourceLocation.parse(s.source)
+        guard let source = s.source else {
+            throw StrataError(.usage, "missing SOURCE: a .jsonl, .csv, folder, sqlite:PATH?table=T or postgres://…?table=T")
+        }
+        let location = try SourceLocation.parse(source)
         self.init(source: location, stateDirectory: s.state)
         read = ReadOptions(idField: s.idField, textField: s.textField, skipInvalid: s.skipInvalid)
         embedder = s.embedder

@@ -214,3 +214,30 @@ struct ExportTests {
         }
     }
 }
+
+@Suite("assign --text (release CLI)", .needsReleaseBinary)
+struct AssignTextTests {
+    @Test("a document's own text, assigned from stdin, lands on its recorded topic; no SOURCE is written")
+    func ownTopic() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let dir = makeTempDir()
+        let input = dir + "/docs.jsonl"
+        try writeSample("wordnet-nouns-3000.jsonl", count: 800, to: input)
+        #expect(try runProcess(bin, ["run", input, "--k", "10", "--quiet"]).status == 0)
+        let rows = try String(contentsOfFile: dir + "/docs.topics.jsonl", encoding: .utf8).split(separator: "\n")
+            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let picked = stride(from: 0, to: rows.count, by: 20).map { rows[$0] }
+        let stdin = dir + "/texts.txt"
+        try picked.map { ($0["text"] as! String).replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\n")
+            .write(toFile: stdin, atomically: true, encoding: .utf8)
+        let r = try runProcess("/bin/sh", ["-c", "'\(bin)' assign --stdin --json --state '\(dir)/.strata' < '\(stdin)'"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let got = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [[String: Any]]
+        #expect(got.count == picked.count)
+        let same = zip(got, picked).filter { ($0["nearest_id"] as? Int) == ($1["topic_id"] as? Int) }.count
+        #expect(Double(same) >= 0.95 * Double(picked.count), "\(same) of \(picked.count) on their recorded topic")
+        #expect(got.allSatisfy { ($0["runner_up_id"] as? Int) != ($0["nearest_id"] as? Int) })
+        let both = try runProcess(bin, ["assign", input, "--text", "x", "--state", dir + "/.strata"])
+        #expect(both.status == 2)
+    }
+}

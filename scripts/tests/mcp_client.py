@@ -44,10 +44,13 @@ async def main():
     params = StdioServerParameters(command=strata, args=["mcp", "--state", state], env=env)
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as session:
-            await session.initialize()
+            init = await session.initialize()
+            check("the server gives instructions", "list_topics" in (init.instructions or ""), init.instructions)
             listed = await session.list_tools()
             names = sorted(t.name for t in listed.tools)
-            check("lists the four tools", names == ["documents_by_topic", "get_topic", "list_topics", "search"], names)
+            check("lists the five tools", names == ["assign_text", "documents_by_topic", "get_topic", "list_topics", "search"], names)
+            schemas = {t.name: getattr(t, "output_schema", getattr(t, "outputSchema", None)) for t in listed.tools}
+            check("every tool declares an output schema", all(s and s.get("type") == "object" for s in schemas.values()), schemas)
 
             r = await session.call_tool("list_topics", {})
             got = payload(r)
@@ -83,10 +86,24 @@ async def main():
             r = await session.call_tool("search", {"query": query, "k": 3})
             check("search without a filter", not failed(r) and len(payload(r)) == 3)
 
+            text = doc["topics"][0]["label"] + ". " + " ".join(doc["topics"][0]["keywords"][:5])
+            r = await session.call_tool("assign_text", {"text": text})
+            a = payload(r)
+            ref = json.loads(subprocess.run([strata, "assign", "--text", text, "--state", state, "--json"],
+                                            check=True, capture_output=True, text=True).stdout)[0]
+            check("assign_text equals `strata assign --text` (topic, score, runner-up)",
+                  not failed(r) and a["topic_id"] == ref["topic_id"] and abs(a["score"] - ref["score"]) < 1e-6
+                  and a["runner_up_id"] == ref["runner_up_id"] and a["runner_up_id"] != a["nearest_id"])
+            structured = getattr(r, "structured_content", getattr(r, "structuredContent", None))
+            check("assign_text returns structured content", structured is not None and structured.get("topic_id") == a["topic_id"])
+            r = await session.call_tool("documents_by_topic", {"topic": -1})
+            p = payload(r)
+            check("topic -1 (no topic) is queryable", not failed(r) and p["topic_id"] == -1 and p["total"] >= 0)
+
             bad = [("get_topic", {"topic": 99999}), ("get_topic", {}), ("search", {"query": ""}),
                    ("search", {"query": "x", "k": 0}), ("search", {"query": "x", "topics": "nope"}),
                    ("documents_by_topic", {"topic": some["id"], "limit": "many"}), ("list_topics", {"extra": 1}),
-                   ("no_such_tool", {})]
+                   ("assign_text", {"text": "   "}), ("no_such_tool", {})]
             for name, args in bad:
                 try:
                     r = await session.call_tool(name, args)
