@@ -131,6 +131,9 @@ public struct RunOptions: Sendable {
     public var dryRun: PromptSink?
     /// Also store each document's (normalised) embedding in an `embedding real[]` column (PostgreSQL).
     public var writeEmbeddings = false
+    /// Document field holding a date (`--time-field`): topic counts per day go into topics.json's
+    /// `over_time`. Nil: the previous run's field, if any.
+    public var timeField: String?
 
     public init(source: SourceLocation, stateDirectory: String? = nil) {
         self.source = source

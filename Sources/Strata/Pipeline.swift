@@ -138,6 +138,10 @@ public enum Pipeline {
         o.manifest.warnings = warnings + o.manifest.warnings
         o.manifest.source = options.source.description
 
+        let overTime = try (options.timeField ?? previous?.document.overTime?.field).map {
+            try timeline(docs, outcome: o, field: $0, reporter: reporter)
+        }
+
         // The last safe point: a SIGTERM/SIGINT before it changes nothing; the write is not interrupted.
         try Task.checkCancellation()
         reporter.stage("write")
@@ -145,9 +149,20 @@ public enum Pipeline {
         laps.lap("write")
         o.manifest.timings = laps.timings
         o.manifest.finished = iso()
-        let document = TopicsDocument(run: o.manifest, topics: o.topics, hierarchy: o.hierarchy, quality: o.quality, drift: o.drift)
+        var document = TopicsDocument(run: o.manifest, topics: o.topics, hierarchy: o.hierarchy, quality: o.quality, drift: o.drift)
+        document.overTime = overTime
         try commit(document, outcome: o, runID: runID, state: state, topicsPath: topicsPath)
         return RunResult(document: document, output: output, topicsPath: topicsPath)
+    }
+
+    /// Topic counts per day of `field`; a usage error when no document has a date there.
+    static func timeline(_ docs: [Document], outcome o: RunOutcome, field: String, reporter: RunReporter) throws -> Timeline {
+        let t = Timeline.build(documents: docs, topicOfDocument: o.topicOfDocument, field: field)
+        guard t.undated < docs.count else {
+            throw StrataError(.usage, "--time-field \(field): no document has a date there (ISO 8601, YYYY-MM-DD HH:MM:SS or Unix seconds)")
+        }
+        if t.undated > 0 { reporter.warning("--time-field \(field): \(t.undated) document(s) without a readable date are left out of over_time") }
+        return t
     }
 
     /// Reads the source; at least 3 documents with 2 distinct texts are needed. Skipped records

@@ -85,6 +85,7 @@ public enum Report {
         let cards = cardsHTML(topics, snippets: snippets, palette: palette)
         let quality = qualityHTML(doc.quality)
         let drift = driftHTML(doc.drift, labelOf: labelOf)
+        let timeline = doc.overTime.map { "<section class=\"block\"><h2>Over time</h2>\n" + overTimeSVG($0, topics: topics, palette: palette) + "</section>" } ?? ""
         let run = doc.run
         return """
             <!doctype html>
@@ -102,6 +103,7 @@ public enum Report {
             \(legend)</section>
             <section class="block"><h2>Topic sizes</h2>
             \(bars)</section>
+            \(timeline)
             <section class="block"><h2>Hierarchy</h2>
             \(tree)</section>
             <section class="block"><h2>Quality</h2>
@@ -147,6 +149,39 @@ public enum Report {
             map += "<text class=\"maplabel\" data-t=\"\(l.topic)\" x=\"\(f1(l.x))\" y=\"\(f1(l.y + 4))\">\(escape(l.text))</text>\n"
         }
         return map + "</svg>"
+    }
+
+    /// Documents per period of the `--time-field`, stacked by topic (the eight largest; the rest as
+    /// "other"), periods chosen to give at most ~60 bars.
+    static func overTimeSVG(_ timeline: Timeline, topics: [Topic], palette: Palette) -> String {
+        let g = timeline.naturalGranularity
+        let (periods, counts) = timeline.series(g)
+        let shown = counts.keys.filter { $0 >= 0 }.sorted { counts[$0]!.reduce(0, +) > counts[$1]!.reduce(0, +) }.prefix(8)
+        let totals = periods.indices.map { p in counts.values.reduce(0) { $0 + $1[p] } }
+        let w = 1000.0, h = 240.0, left = 50.0, bottom = 40.0
+        let barW = (w - left) / Double(max(1, periods.count))
+        let top = Double(max(1, totals.max() ?? 1))
+        let label = Dictionary(uniqueKeysWithValues: topics.map { ($0.id, $0.label) })
+        var svg = "<svg id=\"timeline\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" role=\"img\" aria-label=\"documents per \(g.rawValue) by topic\">\n"
+        svg += "<text x=\"0\" y=\"12\" class=\"barvalue\">\(Int(top))</text><text x=\"0\" y=\"\(f1(h - bottom))\" class=\"barvalue\">0</text>\n"
+        for (p, period) in periods.enumerated() {
+            var y = h - bottom
+            let x = left + Double(p) * barW
+            let other = totals[p] - shown.reduce(0) { $0 + counts[$1]![p] }
+            for (t, n) in shown.map({ ($0, counts[$0]![p]) }) + [(-1, other)] where n > 0 {
+                let height = Double(n) / top * (h - bottom - 10)
+                y -= height
+                svg += "<rect x=\"\(f1(x + 1))\" y=\"\(f1(y))\" width=\"\(f1(max(1, barW - 2)))\" height=\"\(f1(height))\" fill=\"\(palette(t))\">"
+                    + "<title>\(escape(period)) · \(escape(t < 0 ? "other topics" : label[t] ?? "")): \(n)</title></rect>"
+            }
+            if p % max(1, periods.count / 10) == 0 {
+                svg += "<text x=\"\(f1(x + barW / 2))\" y=\"\(f1(h - bottom + 14))\" class=\"barvalue\" text-anchor=\"middle\">\(escape(period))</text>"
+            }
+        }
+        svg += "\n</svg><p class=\"meta\">Documents per \(g.rawValue) of <code>\(escape(timeline.field))</code>; the eight largest topics: "
+            + shown.map { "<span class=\"sw\" style=\"background:\(palette($0))\"></span>\(escape(label[$0] ?? ""))" }.joined(separator: " ")
+            + (timeline.undated > 0 ? " · \(timeline.undated) undated documents left out" : "") + "</p>"
+        return svg
     }
 
     /// Every topic with its colour, size and label confidence; a click highlights it on the map.

@@ -38,4 +38,31 @@ public enum TopicTable {
         for t in doc.topics where t.parentID == nil { lines.append("[\(t.id)] \(t.label)  (\(t.size))") }
         return lines.joined(separator: "\n")
     }
+
+    /// Documents per period with the three largest topics' shares, then the topics whose share grew most
+    /// from the second-last to the last period.
+    public static func overTime(_ doc: TopicsDocument, _ timeline: Timeline, _ g: Timeline.Granularity) -> String {
+        let (periods, counts) = timeline.series(g)
+        let label = Dictionary(uniqueKeysWithValues: doc.topics.map { ($0.id, $0.label) })
+        func name(_ t: Int) -> String { "\(t) " + (label[t] ?? (t == -1 ? "no topic" : "?")) }
+        let totals = periods.indices.map { p in counts.values.reduce(0) { $0 + $1[p] } }
+        var lines = ["\(timeline.field) by \(g.rawValue)" + (timeline.undated > 0 ? " (\(timeline.undated) undated documents left out)" : ""),
+                     "period       docs  largest topics (share)"]
+        for (p, period) in periods.enumerated() {
+            let ranked: [(topic: Int, n: Int)] = counts.map { ($0.key, $0.value[p]) }
+                .sorted { $0.n > $1.n || ($0.n == $1.n && $0.topic < $1.topic) }
+            let top: [String] = ranked.prefix(3).filter { $0.n > 0 }.map { c in
+                name(c.topic) + String(format: " %.0f%%", 100 * Double(c.n) / Double(max(1, totals[p])))
+            }
+            lines.append(period.padding(toLength: 11, withPad: " ", startingAt: 0) + String(format: "%6d", totals[p]) + "  " + top.joined(separator: " · "))
+        }
+        guard periods.count >= 2 else { return lines.joined(separator: "\n") }
+        let last = periods.count - 1
+        func share(_ t: Int, _ p: Int) -> Double { Double(counts[t]![p]) / Double(max(1, totals[p])) }
+        let changes: [(topic: Int, delta: Double)] = counts.keys.map { ($0, share($0, last) - share($0, last - 1)) }
+        let grew = changes.sorted { $0.delta > $1.delta || ($0.delta == $1.delta && $0.topic < $1.topic) }.prefix(3).filter { $0.delta > 0 }
+        lines.append("grew most from \(periods[last - 1]) to \(periods[last]): "
+                     + (grew.isEmpty ? "none" : grew.map { name($0.topic) + String(format: " %+.1f pts", 100 * $0.delta) }.joined(separator: " · ")))
+        return lines.joined(separator: "\n")
+    }
 }

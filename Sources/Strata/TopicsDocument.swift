@@ -12,9 +12,11 @@ public struct TopicsDocument: Codable, Sendable {
     public var hierarchy: [ParentTopic]
     public var quality: Quality
     public var drift: Drift?
+    /// Topic counts per day of the `--time-field` (nil without one).
+    public var overTime: Timeline? = nil
 
     enum CodingKeys: String, CodingKey {
-        case schemaVersion = "schema_version", run, topics, hierarchy, quality, drift
+        case schemaVersion = "schema_version", run, topics, hierarchy, quality, drift, overTime = "over_time"
     }
 
     /// Reads a topics.json file.

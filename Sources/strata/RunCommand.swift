@@ -26,6 +26,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var incremental: IncrementalOptions
 
+    @Option(help: "Field holding each document's date (ISO 8601, YYYY-MM-DD HH:MM:SS or Unix seconds): topic counts per day go into topics.json (over_time), `strata topics --over-time` and the report. Remembered by later runs.")
+    var timeField: String?
+
     /// The run's options from every group, validated.
     func options() throws -> RunOptions {
         var options = try RunOptions(source)
@@ -38,6 +41,7 @@ struct RunCommand: AsyncParsableCommand {
         try fit.apply(to: &options)
         options.writeEmbeddings = writeEmbeddings
         try incremental.apply(to: &options)
+        options.timeField = timeField
         return options
     }
 
@@ -84,9 +88,27 @@ struct TopicsShow: AsyncParsableCommand {
     @Flag(help: "Print the hierarchy as a tree.")
     var tree = false
 
+    @Flag(help: "Topic shares per period of the run's --time-field, and what grew most in the last one.")
+    var overTime = false
+
+    @Option(help: "Periods for --over-time: day, week or month (default: the one giving at most ~60 periods).")
+    var by: String?
+
     func run() async throws {
         let committed: (document: TopicsDocument, data: Data)
         do { committed = try CommittedState.topics(stateOption.state) } catch { throw fail(error).code }
+        if overTime {
+            return try await reportingErrors {
+                guard let timeline = committed.document.overTime else {
+                    throw StrataError(.usage, "no dates in this state: run `strata run SOURCE --time-field FIELD` first")
+                }
+                let g = try by.map { b in
+                    guard let g = Timeline.Granularity(rawValue: b) else { throw StrataError(.usage, "--by must be day, week or month, got \(b)") }
+                    return g
+                } ?? timeline.naturalGranularity
+                print(TopicTable.overTime(committed.document, timeline, g))
+            }
+        }
         if json {
             FileHandle.standardOutput.write(committed.data)
             print()

@@ -241,3 +241,46 @@ struct AssignTextTests {
         #expect(both.status == 2)
     }
 }
+
+@Suite("time field: topic shares over time (release CLI)", .needsReleaseBinary)
+struct TimeFieldTests {
+    @Test("--time-field counts every dated document per day; --over-time sums months and names what grew; runs remember the field")
+    func overTime() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let dir = makeTempDir()
+        let input = dir + "/docs.jsonl", state = dir + "/.strata"
+        let records = try sampleRecords("fortunes-3000.jsonl", count: 900)
+        let start = ISO8601DateFormatter().date(from: "2026-01-01T00:00:00Z")!
+        var lines: [String] = []
+        for (i, r) in records.enumerated() {
+            var r = r
+            // Computer documents all arrive in May: a topic that grows.
+            let day = (r["category"] as? String) == "computers" ? 120 + i % 30 : (i * 7) % 150
+            r["created"] = i % 45 == 0 ? "someday" : ISO8601DateFormatter().string(from: start.addingTimeInterval(Double(day) * 86_400))
+            lines.append(String(decoding: try JSONSerialization.data(withJSONObject: r), as: UTF8.self))
+        }
+        try lines.joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let bad = try runProcess(bin, ["run", input, "--k", "8", "--time-field", "nope", "--quiet"])
+        #expect(bad.status == 2 && bad.stderr.contains("--time-field nope"), "stderr: \(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: state + "/topics.json"))
+        #expect(try runProcess(bin, ["run", input, "--k", "8", "--time-field", "created", "--quiet"]).status == 0)
+
+        func overTime() throws -> [String: Any] {
+            let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: state + "/topics.json"))) as! [String: Any]
+            return doc["over_time"] as! [String: Any]
+        }
+        let first = try overTime()
+        let undated = first["undated"] as! Int
+        #expect(undated == 20)
+        #expect((first["counts"] as! [[Int]]).reduce(0) { $0 + $1[2] } == 900 - undated)
+        let table = try runProcess(bin, ["topics", "--state", state, "--over-time", "--by", "month"])
+        #expect(table.status == 0, "stderr: \(table.stderr)")
+        for month in ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05"] { #expect(table.stdout.contains(month + " "), "\(table.stdout)") }
+        #expect(table.stdout.contains("grew most from 2026-04 to 2026-05"))
+        // An incremental run without the flag keeps the field.
+        #expect(try runProcess(bin, ["run", input, "--quiet"]).status == 0)
+        #expect(try overTime()["field"] as? String == "created")
+        #expect(try runProcess(bin, ["report", "--state", state, "--out", dir + "/r.html"]).status == 0)
+        #expect(try String(contentsOfFile: dir + "/r.html", encoding: .utf8).contains("id=\"timeline\""))
+    }
+}
