@@ -82,20 +82,20 @@ public enum Export {
         "[" + values.map { $0 == 0 ? "0" : "\($0)" }.joined(separator: ",") + "]"
     }
 
+    static let jsonEscapes: [Unicode.Scalar: String] = ["\"": "\\\"", "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"]
+
     /// `s` as a JSON string literal.
     public static func jsonString(_ s: String) -> String {
-        var out = "\""
+        "\"" + replacing(s) { u in jsonEscapes[u] ?? (u.value < 0x20 ? String(format: "\\u%04x", u.value) : nil) } + "\""
+    }
+
+    /// `s` with each scalar that `replacement` maps replaced by its text. O(length).
+    static func replacing(_ s: String, _ replacement: (Unicode.Scalar) -> String?) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
         for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
+            if let r = replacement(u) { out += r } else { out.unicodeScalars.append(u) }
         }
-        return out + "\""
+        return out
     }
 }

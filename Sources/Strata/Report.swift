@@ -54,21 +54,10 @@ public enum Report {
         let snippet: String
     }
 
-    static func escape(_ s: String) -> String {
-        var o = ""
-        o.reserveCapacity(s.count)
-        for c in s {
-            switch c {
-            case "&": o += "&amp;"
-            case "<": o += "&lt;"
-            case ">": o += "&gt;"
-            case "\"": o += "&quot;"
-            case "'": o += "&#39;"
-            default: o.append(c)
-            }
-        }
-        return o
-    }
+    static let htmlEntities: [Unicode.Scalar: String] = ["&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"]
+
+    /// `s` safe inside HTML text and attribute values.
+    static func escape(_ s: String) -> String { Export.replacing(s) { htmlEntities[$0] } }
 
     static func f1(_ x: Double) -> String { String(format: "%.1f", x) }
 
