@@ -32,10 +32,12 @@ public struct Curation: Codable, Equatable, Sendable {
         return try JSONDecoder().decode(Curation.self, from: data)
     }
 
-    public func save(_ state: StateDatabase) throws {
+    public func save(_ state: StateDatabase) throws { try state.setCurrent(Self.key, try encoded()) }
+
+    func encoded() throws -> Data {
         let e = JSONEncoder()
         e.outputFormatting = .sortedKeys
-        try state.setCurrent(Self.key, try e.encode(self))
+        return try e.encode(self)
     }
 
     /// The id `id` ends up as after every merge (chains followed; a cycle stops where it closes).

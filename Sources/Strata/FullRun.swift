@@ -24,6 +24,8 @@ enum FullRun {
         var description: TopicDescription
         var curve: [RunManifest.CurvePoint]
         var selection: String
+        /// With `--seed-topics`: k-means centroid row i grew from seed i (rows 0…count−1).
+        var seeds = 0
     }
 
     static func fit(_ options: RunOptions, documents docs: [Document], previous: PreviousRun?, state: StateDatabase,
@@ -48,8 +50,15 @@ enum FullRun {
 
         try Task.checkCancellation()
         reporter.stage("cluster (k-means)")
+        var seeds: Matrix?
+        if !options.seedTopics.isEmpty {
+            if case .field = options.embedder { throw StrataError(.usage, "--seed-topics needs a text embedder (minilm or openai:MODEL)") }
+            let texts = options.seedTopics.enumerated().map { i, s in Document(id: "seed-\(i)", text: s.label + (s.description.map { ". " + $0 } ?? "")) }
+            seeds = try await EmbeddingStage.embed(texts, spec: options.embedder, baseURL: options.embeddingBaseURL, state: state,
+                                                   tokenCounter: nil, reporter: SilentReporter(), store: false).matrix
+        }
         let (model, curve, selection) = try cluster(y, pca: pca, options: options, documents: docs, previous: previous,
-                                                    fingerprint: embedding.fingerprint, reporter: reporter)
+                                                    fingerprint: embedding.fingerprint, seeds: seeds, reporter: reporter)
         reporter.info("k = \(model.k), inertia \(String(format: "%.4g", model.inertia)), \(model.iterations) iterations")
         laps.lap("kmeans")
 
@@ -67,18 +76,19 @@ enum FullRun {
         let description = Describe.run(documents: docs, embeddings: x, labels: cluster, k: k)
         laps.lap("describe")
         return Fit(embedding: embedding, pca: pca, explained: explained, y: y, model: model, cluster: cluster, order: order, k: k,
-                   description: description, curve: curve, selection: selection)
+                   description: description, curve: curve, selection: selection, seeds: seeds?.rows ?? 0)
     }
 
     /// Spherical k-means on the unit reduced rows `y`: warm-started from the previous topics when a
     /// refit allows it, else with `--k` fixed or k chosen by the sampled silhouette over the auto range.
     /// - Returns: the model, the silhouette curve (auto k only) and how k was chosen.
     static func cluster(_ y: Matrix, pca: PCA, options: RunOptions, documents docs: [Document], previous: PreviousRun?,
-                        fingerprint: String, reporter: RunReporter) throws -> (KMeansModel, [RunManifest.CurvePoint], String) {
+                        fingerprint: String, seeds: Matrix?, reporter: RunReporter) throws -> (KMeansModel, [RunManifest.CurvePoint], String) {
         var base = KMeans.Options(k: 2)
         base.seed = options.seed
         base.restarts = options.restarts
         base.metric = .cosine
+        if let seeds { return try seeded(y, pca: pca, seeds: seeds, base: base, options: options, documents: docs, reporter: reporter) }
         if let previous, !options.coldStart, y.rows <= KMeans.miniBatchThreshold, previous.model.fingerprint == fingerprint,
            let start = try warmStart(y, pca: pca, previous: previous, k: options.k, documents: docs.count) {
             // Seeded from the previous topics: a refit moves the centroids where the data went instead
@@ -114,6 +124,31 @@ enum FullRun {
             base.restarts = 1
             return (try KMeans.fitAuto(y, options: base), curve, "auto: max sampled silhouette over \(range.lowerBound)…\(range.upperBound)")
         }
+    }
+
+    /// k-means started from the seed topics (then farthest-first to k; k auto is chosen as usual first).
+    static func seeded(_ y: Matrix, pca: PCA, seeds: Matrix, base: KMeans.Options, options: RunOptions, documents docs: [Document],
+                       reporter: RunReporter) throws -> (KMeansModel, [RunManifest.CurvePoint], String) {
+        var base = base, k: Int, curve: [RunManifest.CurvePoint] = []
+        switch options.k {
+        case .fixed(let n): k = n
+        case .auto:
+            var scan = base
+            scan.restarts = 1
+            let range = RunOptions.autoRange(documents: docs.count, distinct: Set(docs.map(\.contentHash)).count)
+            let chosen = try ChooseK.choose(y, range: range, base: scan, sampleSize: 5_000) { done, total in
+                reporter.progress("choose k", done: done, total: total)
+            }
+            curve = chosen.curve.map { .init(k: $0.k, silhouetteSampled: $0.sampledSilhouette, simplifiedSilhouette: $0.simplifiedSilhouette) }
+            k = chosen.best
+        }
+        guard let start = try seededStart(y, pca: pca, seeds: seeds, k: k), start.rows <= y.rows else {
+            throw StrataError(.usage, "--seed-topics: \(seeds.rows) seeds and k = \(k) need at least as many documents")
+        }
+        base.k = start.rows
+        base.initialization = .centroids(start)
+        base.restarts = 1
+        return (try KMeans.fit(y, options: base), curve, "seeded from \(seeds.rows) topics, k = \(start.rows)")
     }
 
     static func run(_ options: RunOptions, runID: String, documents docs: [Document], previous: PreviousRun?, diff: CorpusDiff,
@@ -167,6 +202,9 @@ enum FullRun {
             StateDatabase.Assignment(id: d.id, hash: d.contentHash, topic: topicOfDocument[i], score: scores[i],
                                      snippet: String(d.text.prefix(300)))
         }
+        // Seed topics: the topic each seed grew into takes its label, kept like a rename.
+        var seedLabels: [Int: Curation.Rename] = [:]
+        for i in 0..<f.seeds { if let c = f.order.firstIndex(of: i) { seedLabels[ids.idOfCluster[c]] = options.seedTopics[i] } }
         let manifest = self.manifest(f, options: options, runID: runID, documents: docs.count, reason: reason,
                                          labeler: try Pipeline.labelerInfo(options, spend, sources: LabelSource.tally(topics, parents),
                                                                            notes: spend.notes),
@@ -174,7 +212,7 @@ enum FullRun {
         return RunOutcome(topics: topics, hierarchy: parents, quality: quality, drift: ids.drift, topicOfDocument: topicOfDocument,
                           scores: scores, assignments: .replaceAll(assignments),
                           model: fittedModel(f, topicIDs: ids.idOfCluster, runID: runID), nextID: ids.nextID,
-                          manifest: manifest, usage: spend.usage.map { [$0] } ?? [])
+                          manifest: manifest, usage: spend.usage.map { [$0] } ?? [], seedLabels: seedLabels)
     }
 
     /// Labels every cluster: carried-over labels as they were, the rest from the labeler (verified),
@@ -274,6 +312,14 @@ enum FullRun {
         // Farthest-first for the rest: the row least similar to every centre so far.
         var nearest = [Float](repeating: -2, count: y.rows)
         for i in 0..<y.rows { for j in chosen { nearest[i] = max(nearest[i], sims[i, j]) } }
+        return try fillFarthest(y, centres: centres, nearest: nearest, k: k)
+    }
+
+    /// `centres` (unit rows, flattened) completed to `k` rows farthest-first: each time the row of `y`
+    /// least similar to every centre so far (`nearest`: each row's best cosine to them). Nil when `y`
+    /// has no rows. O(n·p·(k − start)).
+    static func fillFarthest(_ y: Matrix, centres start: [Float], nearest start2: [Float], k: Int) throws -> Matrix? {
+        var centres = start, nearest = start2
         while centres.count / y.cols < k {
             guard let far = (0..<y.rows).min(by: { nearest[$0] < nearest[$1] }) else { return nil }
             let row = Array(y.row(far))
@@ -281,5 +327,14 @@ enum FullRun {
             for i in 0..<y.rows { nearest[i] = max(nearest[i], Similarity.dot(y.row(i), row[...])) }
         }
         return try Matrix(rows: k, cols: y.cols, storage: centres)
+    }
+
+    /// Initial centres for `--seed-topics`: the seeds' embeddings projected into the fitted space (rows
+    /// 0…s−1, so k-means centroid i is seed i's topic), then farthest-first to `k`.
+    static func seededStart(_ y: Matrix, pca: PCA, seeds: Matrix, k: Int) throws -> Matrix? {
+        let projected = try pca.transform(seeds).normalizedRows()
+        let best = Similarity.cosines(y, projected)
+        let nearest = (0..<y.rows).map { i in (0..<best.cols).map { best[i, $0] }.max() ?? -2 }
+        return try fillFarthest(y, centres: projected.storage, nearest: nearest, k: max(k, seeds.rows))
     }
 }

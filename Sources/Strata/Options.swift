@@ -134,6 +134,9 @@ public struct RunOptions: Sendable {
     /// Document field holding a date (`--time-field`): topic counts per day go into topics.json's
     /// `over_time`. Nil: the previous run's field, if any.
     public var timeField: String?
+    /// `--seed-topics`: topics the user expects. A full fit starts k-means from their embeddings, and the
+    /// topic each one grows into takes its label (`label_source: user`, kept like a rename).
+    public var seedTopics: [Curation.Rename] = []
 
     public init(source: SourceLocation, stateDirectory: String? = nil) {
         self.source = source

@@ -74,6 +74,10 @@ struct RunOutcome {
     var nextID: Int
     var manifest: RunManifest
     var usage: [StateDatabase.LLMUsage]
+    /// Labels of the topics `--seed-topics` grew into, by topic id (recorded as renames).
+    var seedLabels: [Int: Curation.Rename] = [:]
+    /// The curation to record with this run when the run changed it (seed labels).
+    var curation: Curation? = nil
 }
 
 /// `strata run`: read → embed (cached) → PCA → k-means → describe → label → hierarchy → write, or,
@@ -128,7 +132,11 @@ public enum Pipeline {
         let diff = CorpusDiff(documents: docs, recorded: previous?.recorded ?? [:])
         var o = try await decide(options, runID: runID, documents: docs, previous: previous, diff: diff, state: state,
                                  reporter: reporter, laps: laps)
-        let curation = try Curation.load(state)
+        var curation = try Curation.load(state)
+        if !o.seedLabels.isEmpty {
+            for (id, label) in o.seedLabels { curation.renames[id] = label }
+            o.curation = curation
+        }
         if !curation.isEmpty {
             curation.apply(to: &o, documents: docs)
             reporter.info("applied \(curation.renames.count) rename(s) and \(curation.merges.count) merge(s) from `strata topics`")
@@ -249,6 +257,7 @@ public enum Pipeline {
         var current: [String: Data] = [PreviousRun.documentKey: encoded,
                                        PreviousRun.nextIDKey: Data(String(o.nextID).utf8)]
         if let model = o.model { current[PreviousRun.modelKey] = try JSONEncoder().encode(model) }
+        if let curation = o.curation { current[Curation.key] = try curation.encoded() }
         try state.recordRun(id: runID, manifest: try JSONEncoder().encode(o.manifest), assignments: o.assignments,
                             current: current, usage: o.usage)
         try AtomicFile.write(topicsPath, data: encoded)

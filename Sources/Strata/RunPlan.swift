@@ -71,10 +71,11 @@ enum RunPlan: Equatable {
     }
 
     /// Why the fitted model should be refitted before this run, or nil to run incrementally. In order:
-    /// `--full`, another embedder, another labeler, another fixed k, the model's age, the changed share.
+    /// `--full`, `--seed-topics`, another embedder, another labeler, another fixed k, the model's age, the changed share.
     static func refitReason(_ options: RunOptions, previous: PreviousRun, fingerprint: String, diff: CorpusDiff,
                             now: Date = Date()) -> String? {
         if options.mode == .full { return "--full" }
+        if !options.seedTopics.isEmpty { return "--seed-topics (a fit starts from the seeds)" }
         if previous.model.fingerprint != fingerprint { return "the embedder changed (\(previous.model.fingerprint) → \(fingerprint))" }
         if labelerChanged(options, previous: previous) {
             return "the labeler changed (\(previous.document.run.labeler.name) → \(options.labeler)); every topic is relabelled"

@@ -29,6 +29,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Field holding each document's date (ISO 8601, YYYY-MM-DD HH:MM:SS or Unix seconds): topic counts per day go into topics.json (over_time), `strata topics --over-time` and the report. Remembered by later runs.")
     var timeField: String?
 
+    @Option(help: "File of topics you expect, one per line (`Label` or `Label: description`): a full fit starts from them and the topics they grow into keep these labels.")
+    var seedTopics: String?
+
     /// The run's options from every group, validated.
     func options() throws -> RunOptions {
         var options = try RunOptions(source)
@@ -42,6 +45,7 @@ struct RunCommand: AsyncParsableCommand {
         options.writeEmbeddings = writeEmbeddings
         try incremental.apply(to: &options)
         options.timeField = timeField
+        if let seedTopics { options.seedTopics = try SeedTopics.read(seedTopics, k: k) }
         return options
     }
 
@@ -210,5 +214,27 @@ struct AssignCommand: AsyncParsableCommand {
                 print("\(a.topicID)\t" + String(format: "%.4f", a.score) + "\t\(a.topicLabel)\(runnerUp)")
             }
         }
+    }
+}
+
+/// `--seed-topics FILE`: one topic per line, `Label` or `Label: description`; blank lines and `#` comments skipped.
+enum SeedTopics {
+    static func read(_ path: String, k: KChoice) throws -> [Curation.Rename] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw StrataError(.usage, "--seed-topics \(path): cannot read the file")
+        }
+        var seeds: [Curation.Rename] = [], seen = Set<String>()
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let label = parts.first, !label.isEmpty, label.count <= 200, seen.insert(label.lowercased()).inserted else {
+                throw StrataError(.usage, "\(path):\(n + 1): a seed is `Label` or `Label: description`, each label once")
+            }
+            seeds.append(.init(label: label, description: parts.count > 1 && !parts[1].isEmpty ? parts[1] : nil))
+        }
+        guard !seeds.isEmpty else { throw StrataError(.usage, "--seed-topics \(path): no topics in the file") }
+        if case .fixed(let n) = k, n < seeds.count { throw StrataError(.usage, "--k \(n) is below the \(seeds.count) seed topics in \(path)") }
+        return seeds
     }
 }

@@ -284,3 +284,38 @@ struct TimeFieldTests {
         #expect(try String(contentsOfFile: dir + "/r.html", encoding: .utf8).contains("id=\"timeline\""))
     }
 }
+
+@Suite("seed topics (release CLI)", .needsReleaseBinary)
+struct SeedTopicsTests {
+    @Test("a fit starts from --seed-topics: the topic a seed grows into is about it and keeps its label through later runs")
+    func seeded() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let dir = makeTempDir()
+        let input = dir + "/docs.jsonl", seeds = dir + "/seeds.txt", state = dir + "/.strata"
+        try writeSample("fortunes-3000.jsonl", count: 3000, to: input)
+        try "# expected topics\nComputers and software: programs, unix, bugs and programmers\n\nLove and marriage: husbands, wives, romance\n"
+            .write(toFile: seeds, atomically: true, encoding: .utf8)
+        try "Only: one\nOnly: twice\n".write(toFile: dir + "/dup.txt", atomically: true, encoding: .utf8)
+        #expect(try runProcess(bin, ["run", input, "--k", "10", "--seed-topics", dir + "/dup.txt", "--quiet"]).status == 2)
+        let r = try runProcess(bin, ["run", input, "--k", "10", "--seed-topics", seeds, "--quiet"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let category = Dictionary(uniqueKeysWithValues: try sampleRecords("fortunes-3000.jsonl", count: 3000)
+            .map { ($0["id"] as! String, $0["category"] as! String) })
+        func seededTopics() throws -> [String: [String: Any]] {
+            let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: state + "/topics.json"))) as! [String: Any]
+            let topics = (doc["topics"] as! [[String: Any]]).filter { $0["label_source"] as? String == "user" }
+            return Dictionary(uniqueKeysWithValues: topics.map { ($0["label"] as! String, $0) })
+        }
+        let first = try seededTopics()
+        #expect(Set(first.keys) == ["Computers and software", "Love and marriage"])
+        let computing = (first["Computers and software"]?["document_ids"] as? [String] ?? []).map { category[$0] ?? "" }
+        let technical = computing.filter { ["computers", "linux", "knghtbrd", "perl", "debian"].contains($0) }.count
+        #expect(Double(technical) >= 0.5 * Double(max(1, computing.count)), "\(technical) of \(computing.count) technical")
+        // Later runs (incremental, then a refit without the seeds) keep the labels on the same topics.
+        #expect(try runProcess(bin, ["run", input, "--quiet"]).status == 0)
+        #expect(try runProcess(bin, ["run", input, "--full", "--quiet"]).status == 0)
+        let later = try seededTopics()
+        #expect(Set(later.keys) == ["Computers and software", "Love and marriage"])
+        #expect(later["Computers and software"]?["id"] as? Int == first["Computers and software"]?["id"] as? Int)
+    }
+}

@@ -106,9 +106,12 @@ struct RunPlanTests {
         #expect(p.plan == .incremental && p.refitDeferred == nil)
     }
 
-    @Test("each refit reason, in order: --full, embedder, labeler, k, age, changed share")
+    @Test("each refit reason, in order: --full, --seed-topics, embedder, labeler, k, age, changed share")
     func reasons() throws {
         #expect(try plan(options(.full), previous: previous).plan == .refit("--full"))
+        var seeded = options()
+        seeded.seedTopics = [.init(label: "Billing")]
+        #expect(try plan(seeded, previous: previous).plan == .refit("--seed-topics (a fit starts from the seeds)"))
         guard case .refit(let embedder) = try plan(options(), previous: previous, fingerprint: "openai:x").plan else { Issue.record(); return }
         #expect(embedder.contains("embedder changed"))
         guard case .refit(let labeler) = try plan(options(labeler: .openai(model: "m")), previous: previous).plan else { Issue.record(); return }
