@@ -142,10 +142,8 @@ struct CurationTests {
     @Test("a rename and a merge survive an incremental run and a --full refit (release CLI)", .needsReleaseBinary)
     func surviveRuns() throws {
         guard let bin = require(strataBinary, "the release strata binary") else { return }
-        let dir = makeTempDir()
-        let input = dir + "/docs.jsonl", state = dir + "/.strata"
-        try writeSample("fortunes-3000.jsonl", count: 1500, to: input)
-        #expect(try runProcess(bin, ["run", input, "--k", "8", "--quiet"]).status == 0)
+        let (dir, input) = try fittedSample(bin, "fortunes-3000.jsonl", count: 1500, k: 8)
+        let state = dir + "/.strata"
         let rename = try runProcess(bin, ["topics", "rename", "2", "Billing questions", "--state", state])
         #expect(rename.status == 0, "stderr: \(rename.stderr)")
         let merge = try runProcess(bin, ["topics", "merge", "0", "5", "--state", state])
@@ -158,8 +156,7 @@ struct CurationTests {
             let renamed = topics.first { $0["id"] as? Int == 2 }
             #expect(renamed?["label"] as? String == "Billing questions" && renamed?["label_source"] as? String == "user", "\(when)")
             #expect(!topics.contains { $0["id"] as? Int == 5 }, "\(when): topic 5 still listed")
-            let rows = try String(contentsOfFile: dir + "/docs.topics.jsonl", encoding: .utf8).split(separator: "\n")
-                .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+            let rows = try jsonLines(dir + "/docs.topics.jsonl")
             #expect(!rows.contains { $0["topic_id"] as? Int == 5 }, "\(when): a row still has topic 5")
             let labels = Set(rows.filter { $0["topic_id"] as? Int == 2 }.map { $0["topic_label"] as! String })
             #expect(labels == ["Billing questions"], "\(when): \(labels)")
@@ -183,16 +180,12 @@ struct ExportTests {
     @Test("a topic-filtered vector search over the Parquet export in DuckDB and LanceDB returns strata search's ids")
     func searchAgrees() throws {
         guard let bin = require(strataBinary, "the release strata binary") else { return }
-        let dir = makeTempDir()
-        let input = dir + "/docs.jsonl"
-        try writeSample("fortunes-3000.jsonl", count: 600, to: input)
-        #expect(try runProcess(bin, ["run", input, "--k", "8", "--quiet"]).status == 0)
+        let (dir, input) = try fittedSample(bin, "fortunes-3000.jsonl", count: 600, k: 8)
         let parquet = try runProcess(bin, ["export", input, "--out", dir + "/t.parquet", "--quiet"])
         #expect(parquet.status == 0, "stderr: \(parquet.stderr)")
         let jsonl = try runProcess(bin, ["export", input, "--out", dir + "/t.jsonl", "--with-text", "--quiet"])
         #expect(jsonl.status == 0, "stderr: \(jsonl.stderr)")
-        let rows = try String(contentsOfFile: dir + "/t.jsonl", encoding: .utf8).split(separator: "\n")
-            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let rows = try jsonLines(dir + "/t.jsonl")
         #expect(rows.count == 600)
         // Compact floats: at most 9 significant digits (17-digit doubles take over 20 bytes a component).
         let bytes = (try FileManager.default.attributesOfItem(atPath: dir + "/t.jsonl")[.size] as? Int) ?? 0
@@ -220,12 +213,8 @@ struct AssignTextTests {
     @Test("a document's own text, assigned from stdin, lands on its recorded topic; no SOURCE is written")
     func ownTopic() throws {
         guard let bin = require(strataBinary, "the release strata binary") else { return }
-        let dir = makeTempDir()
-        let input = dir + "/docs.jsonl"
-        try writeSample("wordnet-nouns-3000.jsonl", count: 800, to: input)
-        #expect(try runProcess(bin, ["run", input, "--k", "10", "--quiet"]).status == 0)
-        let rows = try String(contentsOfFile: dir + "/docs.topics.jsonl", encoding: .utf8).split(separator: "\n")
-            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let (dir, input) = try fittedSample(bin, "wordnet-nouns-3000.jsonl", count: 800, k: 10)
+        let rows = try jsonLines(dir + "/docs.topics.jsonl")
         let picked = stride(from: 0, to: rows.count, by: 20).map { rows[$0] }
         let stdin = dir + "/texts.txt"
         try picked.map { ($0["text"] as! String).replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\n")

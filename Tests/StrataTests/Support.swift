@@ -130,3 +130,20 @@ func require(_ value: String?, _ what: String) -> String? {
     }
     return value
 }
+
+/// A fresh folder whose docs.jsonl holds the first `count` records of the shipped sample `name`, fitted
+/// with `strata run --k k` (the run must succeed).
+func fittedSample(_ bin: String, _ name: String, count: Int, k: Int) throws -> (dir: String, input: String) {
+    let dir = makeTempDir()
+    let input = dir + "/docs.jsonl"
+    try writeSample(name, count: count, to: input)
+    let r = try runProcess(bin, ["run", input, "--k", String(k), "--quiet"])
+    #expect(r.status == 0, "stderr: \(r.stderr)")
+    return (dir, input)
+}
+
+/// The objects of a JSON Lines file.
+func jsonLines(_ path: String) throws -> [[String: Any]] {
+    try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+}
