@@ -109,14 +109,7 @@ enum FullRun {
             base.k = k
             return (try KMeans.fitAuto(y, options: base), [], "fixed")
         case .auto:
-            let range = RunOptions.autoRange(documents: docs.count, distinct: Set(docs.map(\.contentHash)).count)
-            var scan = base
-            scan.restarts = 1
-            let chosen = try ChooseK.choose(y, range: range, base: scan, sampleSize: 5_000) { done, total in
-                reporter.progress("choose k", done: done, total: total)
-            }
-            let curve = chosen.curve.map { RunManifest.CurvePoint(k: $0.k, silhouetteSampled: $0.sampledSilhouette,
-                                                                  simplifiedSilhouette: $0.simplifiedSilhouette) }
+            let (chosen, curve, range) = try chooseK(y, base: base, documents: docs, reporter: reporter)
             // The final fit on all rows starts from the chosen sample fit's centroids (a uniform
             // sample's centroids are a good start: fewer Lloyd iterations and no k-means++ pass here).
             base.k = chosen.best
@@ -126,6 +119,21 @@ enum FullRun {
         }
     }
 
+    /// `--k auto`: the sampled-silhouette scan over the auto range (one restart per candidate), its curve
+    /// for the run record, and the range scanned.
+    static func chooseK(_ y: Matrix, base: KMeans.Options, documents docs: [Document], reporter: RunReporter) throws
+        -> (result: ChooseK.Result, curve: [RunManifest.CurvePoint], range: ClosedRange<Int>) {
+        let range = RunOptions.autoRange(documents: docs.count, distinct: Set(docs.map(\.contentHash)).count)
+        var scan = base
+        scan.restarts = 1
+        let chosen = try ChooseK.choose(y, range: range, base: scan, sampleSize: 5_000) { done, total in
+            reporter.progress("choose k", done: done, total: total)
+        }
+        let curve = chosen.curve.map { RunManifest.CurvePoint(k: $0.k, silhouetteSampled: $0.sampledSilhouette,
+                                                              simplifiedSilhouette: $0.simplifiedSilhouette) }
+        return (chosen, curve, range)
+    }
+
     /// k-means started from the seed topics (then farthest-first to k; k auto is chosen as usual first).
     static func seeded(_ y: Matrix, pca: PCA, seeds: Matrix, base: KMeans.Options, options: RunOptions, documents docs: [Document],
                        reporter: RunReporter) throws -> (KMeansModel, [RunManifest.CurvePoint], String) {
@@ -133,14 +141,9 @@ enum FullRun {
         switch options.k {
         case .fixed(let n): k = n
         case .auto:
-            var scan = base
-            scan.restarts = 1
-            let range = RunOptions.autoRange(documents: docs.count, distinct: Set(docs.map(\.contentHash)).count)
-            let chosen = try ChooseK.choose(y, range: range, base: scan, sampleSize: 5_000) { done, total in
-                reporter.progress("choose k", done: done, total: total)
-            }
-            curve = chosen.curve.map { .init(k: $0.k, silhouetteSampled: $0.sampledSilhouette, simplifiedSilhouette: $0.simplifiedSilhouette) }
-            k = chosen.best
+            let chosen = try chooseK(y, base: base, documents: docs, reporter: reporter)
+            curve = chosen.curve
+            k = chosen.result.best
         }
         guard let start = try seededStart(y, pca: pca, seeds: seeds, k: k), start.rows <= y.rows else {
             throw StrataError(.usage, "--seed-topics: \(seeds.rows) seeds and k = \(k) need at least as many documents")
