@@ -16,12 +16,13 @@ public enum DocumentStore {
     /// Writes the topic columns where the documents live; `embeddings` (PostgreSQL only) also fills an
     /// `embedding real[]` column. Returns where the columns went.
     public static func write(location: SourceLocation, options: ReadOptions, documents: [Document], columns: [String: TopicColumns],
-                             topics: [TopicRow], embeddings: [String: [Float]]? = nil) async throws -> String {
+                             topics: [TopicRow], embeddings: [String: [Float]]? = nil, committedRuns: [String] = []) async throws -> String {
         if case let .postgres(url, table) = location {
             try await PostgresTable.write(url: url, table: table, idField: options.idField, columns: columns, topics: topics,
-                                          embeddings: embeddings)
+                                          embeddings: embeddings, committedRuns: committedRuns)
             return location.description
         }
-        return try TopicWriter.write(location: location, options: options, documents: documents, columns: columns, topics: topics)
+        return try TopicWriter.write(location: location, options: options, documents: documents, columns: columns, topics: topics,
+                                     committedRuns: committedRuns)
     }
 }

@@ -132,15 +132,7 @@ public enum Pipeline {
         let diff = CorpusDiff(documents: docs, recorded: previous?.recorded ?? [:])
         var o = try await decide(options, runID: runID, documents: docs, previous: previous, diff: diff, state: state,
                                  reporter: reporter, laps: laps)
-        var curation = try Curation.load(state)
-        if !o.seedLabels.isEmpty {
-            for (id, label) in o.seedLabels { curation.renames[id] = label }
-            o.curation = curation
-        }
-        if !curation.isEmpty {
-            curation.apply(to: &o, documents: docs)
-            reporter.info("applied \(curation.renames.count) rename(s) and \(curation.merges.count) merge(s) from `strata topics`")
-        }
+        try curate(&o, state: state, documents: docs, reporter: reporter)
         o.manifest.started = iso(startedAt)
         o.manifest.counts.skipped = read.skipped
         o.manifest.warnings = warnings + o.manifest.warnings
@@ -161,6 +153,19 @@ public enum Pipeline {
         document.overTime = overTime
         try commit(document, outcome: o, runID: runID, state: state, topicsPath: topicsPath)
         return RunResult(document: document, output: output, topicsPath: topicsPath)
+    }
+
+    /// Applies the state's curation edits to the outcome; seed labels of this fit join them (and are
+    /// recorded with the run).
+    static func curate(_ o: inout RunOutcome, state: StateDatabase, documents docs: [Document], reporter: RunReporter) throws {
+        var curation = try Curation.load(state)
+        if !o.seedLabels.isEmpty {
+            for (id, label) in o.seedLabels { curation.renames[id] = label }
+            o.curation = curation
+        }
+        guard !curation.isEmpty else { return }
+        curation.apply(to: &o, documents: docs)
+        reporter.info("applied \(curation.renames.count) rename(s) and \(curation.merges.count) merge(s) from `strata topics`")
     }
 
     /// Topic counts per day of `field`; a usage error when no document has a date there.
@@ -247,7 +252,7 @@ public enum Pipeline {
             vectors = Dictionary(uniqueKeysWithValues: docs.enumerated().map { ($1.id, Array(m.row($0))) })
         }
         return try await DocumentStore.write(location: options.source, options: options.read, documents: docs,
-                                             columns: columns, topics: rows, embeddings: vectors)
+                                             columns: columns, topics: rows, embeddings: vectors, committedRuns: try state.runIDs())
     }
 
     /// Records the run in the state (one transaction), then renames topics.json into place.

@@ -80,7 +80,7 @@ public enum PostgresTable {
     /// indexes `topic_id` — all in one transaction, so a failed or killed run leaves the table as it
     /// was. Values are bound as arrays and joined with `unnest`: one statement per table, not per row.
     public static func write(url: String, table: String, idField: String, columns: [String: TopicColumns], topics: [TopicRow],
-                             embeddings: [String: [Float]]? = nil) async throws {
+                             embeddings: [String: [Float]]? = nil, committedRuns: [String] = []) async throws {
         let t = try target(url: url, table: table)
         let q = SQLIdentifier.quote(table), id = SQLIdentifier.quote(idField)
         let index = SQLIdentifier.quote("idx_\(table)_topic_id")
@@ -104,7 +104,8 @@ public enum PostgresTable {
                         WHERE d.\(unescaped: id)::text = s.id
                           AND (d.topic_id IS DISTINCT FROM s.topic_id OR d.topic_label IS DISTINCT FROM s.topic_label
                                OR d.topic_score IS DISTINCT FROM s.topic_score
-                               OR d.topic_parent_id IS DISTINCT FROM NULLIF(s.topic_parent_id, -1))
+                               OR d.topic_parent_id IS DISTINCT FROM NULLIF(s.topic_parent_id, -1)
+                               OR (d.topic_run = ANY(\(committedRuns)::text[])) IS NOT TRUE)
                         """, logger: logger)
                     if let vectors {
                         try await c.query("ALTER TABLE \(unescaped: q) ADD COLUMN IF NOT EXISTS embedding real[]", logger: logger)

@@ -310,6 +310,11 @@ extension StateDatabase {
         return object["source"] as? String
     }
 
+    /// Ids of every committed run.
+    public func runIDs() throws -> [String] {
+        try db.query("SELECT id FROM runs").compactMap { $0.first?.string }
+    }
+
     /// Number of recorded runs.
     public func runCount() throws -> Int {
         try db.query("SELECT COUNT(*) FROM runs").first?.first?.int ?? 0

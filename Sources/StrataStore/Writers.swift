@@ -141,11 +141,14 @@ public enum TopicWriter {
 
     /// Writes `columns` (by document id) for `documents` to the place that fits the source.
     /// File sources get a new file (the input is never modified); SQLite gets new columns filled in
-    /// one transaction, an index on `topic_id`, and a `strata_topics` table.
+    /// one transaction, an index on `topic_id`, and a `strata_topics` table. A SQLite row is rewritten
+    /// only when its topic columns change or its `topic_run` is not one of `committedRuns` (a run killed
+    /// after writing the source but before committing its state leaves such stamps; they never survive
+    /// the next run).
     /// - Returns: where the columns went.
     @discardableResult
     public static func write(location: SourceLocation, options: ReadOptions, documents: [Document],
-                             columns: [String: TopicColumns], topics: [TopicRow]) throws -> String {
+                             columns: [String: TopicColumns], topics: [TopicRow], committedRuns: [String] = []) throws -> String {
         switch location {
         case .jsonl, .directory:
             let out = outputPath(for: location)!
@@ -186,7 +189,8 @@ public enum TopicWriter {
             }
             return out
         case let .sqlite(path, table):
-            try writeSQLite(path: path, table: table, idField: options.idField, columns: columns, topics: topics)
+            try writeSQLite(path: path, table: table, idField: options.idField, columns: columns, topics: topics,
+                            committedRuns: committedRuns)
             return "sqlite:\(path)?table=\(table)"
         case .postgres:
             throw SourceError(file: location.description, line: nil, "PostgreSQL output is not supported by this build yet")
@@ -201,7 +205,7 @@ public enum TopicWriter {
     }
 
     static func writeSQLite(path: String, table: String, idField: String, columns: [String: TopicColumns],
-                            topics: [TopicRow]) throws {
+                            topics: [TopicRow], committedRuns: [String]) throws {
         // The user's database keeps its journal mode (WAL would be a persistent change nobody asked for).
         let db = try SQLiteDatabase(path: path, keepJournalMode: true)
         let source = "sqlite:\(path)?table=\(table)"
@@ -227,6 +231,9 @@ public enum TopicWriter {
                 try stage.run([.text(id), .integer(Int64(c.topicID)), .text(c.topicLabel), .real(c.topicScore),
                                c.topicParentID.map { .integer(Int64($0)) } ?? .null, .text(c.topicRun)])
             }
+            try db.execute("DROP TABLE IF EXISTS temp.strata_runs; CREATE TEMP TABLE strata_runs (id TEXT PRIMARY KEY)")
+            let run = try db.prepare("INSERT OR IGNORE INTO temp.strata_runs VALUES (?)")
+            for id in committedRuns { try run.run([.text(id)]) }
             try db.execute("""
                 UPDATE \(q(table)) SET topic_id = a.topic_id, topic_label = a.topic_label, topic_score = a.topic_score,
                     topic_parent_id = a.topic_parent_id, topic_run = a.topic_run
@@ -234,9 +241,10 @@ public enum TopicWriter {
                       LEFT JOIN temp.strata_assign s ON s.id = CAST(\(q(table)).\(q(idField)) AS TEXT)) a
                 WHERE \(q(table)).rowid = a.rid
                   AND (\(q(table)).topic_id IS NOT a.topic_id OR \(q(table)).topic_label IS NOT a.topic_label
-                       OR \(q(table)).topic_score IS NOT a.topic_score OR \(q(table)).topic_parent_id IS NOT a.topic_parent_id)
+                       OR \(q(table)).topic_score IS NOT a.topic_score OR \(q(table)).topic_parent_id IS NOT a.topic_parent_id
+                       OR coalesce(\(q(table)).topic_run IN (SELECT id FROM temp.strata_runs), 0) = 0)
                 """)
-            try db.execute("DROP TABLE temp.strata_assign")
+            try db.execute("DROP TABLE temp.strata_assign; DROP TABLE temp.strata_runs")
             try db.execute("CREATE INDEX IF NOT EXISTS \(q("idx_\(table)_topic_id")) ON \(q(table)) (topic_id)")
             try db.execute("""
                 DROP TABLE IF EXISTS strata_topics;
