@@ -18,8 +18,9 @@ struct NearestTopic {
 
     let model: FittedModel
 
-    /// `x`: n × d unit embeddings. O(n·k·(d + p)) (two SGEMMs) plus the PCA projection.
-    func choose(_ x: Matrix, noveltyQuantile: Double) throws -> [Choice] {
+    /// `x`: n × d unit embeddings. O(n·k·(d + p)) (two SGEMMs) plus the PCA projection; the runner-up
+    /// (one more pass over the n × k similarities) only with `runnerUp`.
+    func choose(_ x: Matrix, noveltyQuantile: Double, runnerUp: Bool = false) throws -> [Choice] {
         guard x.cols == model.inputDimension else {
             throw StrataError(.failed, "new embeddings have \(x.cols) dimensions, the fitted model \(model.inputDimension); run `strata run --full`")
         }
@@ -29,7 +30,7 @@ struct NearestTopic {
         let embSims = Similarity.cosines(x, try model.embedding())
         return Similarity.nearest(sims).enumerated().map { r, best in
             var second: Int?
-            for j in 0..<sims.cols where j != best && (second == nil || sims[r, j] > sims[r, second!]) { second = j }
+            if runnerUp { for j in 0..<sims.cols where j != best && (second == nil || sims[r, j] > sims[r, second!]) { second = j } }
             return Choice(best: best, within: 1 - sims[r, best] <= model.radius(best, quantile: noveltyQuantile),
                           score: embSims[r, best], second: second, secondScore: second.map { embSims[r, $0] })
         }
@@ -67,7 +68,7 @@ extension SearchIndex {
         let x = try Matrix(rows: texts.count, cols: batch.dimension, storage: batch.values).normalizedRows()
         let label = Dictionary(uniqueKeysWithValues: document.topics.map { ($0.id, $0.label) })
         let ids = model.topicIDs
-        return try NearestTopic(model: model).choose(x, noveltyQuantile: noveltyQuantile).map { c in
+        return try NearestTopic(model: model).choose(x, noveltyQuantile: noveltyQuantile, runnerUp: true).map { c in
             let id = c.within ? ids[c.best] : -1
             return TextAssignment(topicID: id, topicLabel: label[id] ?? Export.noTopicLabel, score: Double(c.score), nearestID: ids[c.best],
                                   runnerUpID: c.second.map { ids[$0] }, runnerUpLabel: c.second.flatMap { label[ids[$0]] },

@@ -46,14 +46,18 @@ public struct Timeline: Codable, Sendable, Equatable {
     static func parse(_ s: String) -> Date? {
         let t = s.trimmingCharacters(in: .whitespaces)
         if t.count == 10, let d = dayFormatter.date(from: t) { return d }
-        let iso = ISO8601DateFormatter()
-        if let d = iso.date(from: t) { return d }
-        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = iso.date(from: t) { return d }
+        if let d = isoFormatter.date(from: t) ?? isoFractionalFormatter.date(from: t) { return d }
         let sql = t.replacingOccurrences(of: " ", with: "T")
-        iso.formatOptions = [.withInternetDateTime]
-        return iso.date(from: sql) ?? iso.date(from: sql + "Z")
+        return isoFormatter.date(from: sql) ?? isoFormatter.date(from: sql + "Z")
     }
+
+    // Made once: a formatter costs far more to create than to use, and a corpus has a date per document.
+    nonisolated(unsafe) static let isoFormatter = ISO8601DateFormatter()
+    nonisolated(unsafe) static let isoFractionalFormatter: ISO8601DateFormatter = {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f
+    }()
 
     nonisolated(unsafe) static let dayFormatter: DateFormatter = {
         let f = DateFormatter()

@@ -41,6 +41,11 @@ public enum Similarity {
     /// label with no rows (or rows summing to zero) gets a zero row. O(n·d).
     /// - Precondition: every label in 0..<k.
     public static func unitCentroids(_ x: Matrix, labels: [Int], k: Int) -> Matrix {
+        groupSums(x, labels: labels, k: k).normalizedRows()
+    }
+
+    /// Sum of each label's rows of `x` (k × d), rows added in order. O(n·d).
+    static func groupSums(_ x: Matrix, labels: [Int], k: Int) -> Matrix {
         let d = x.cols
         var sums = Matrix(rows: k, cols: d)
         x.withUnsafeBufferPointer { xp in
@@ -51,18 +56,15 @@ public enum Similarity {
                 }
             }
         }
-        return sums.normalizedRows()
+        return sums
     }
 
     /// Mean row of each label's rows of `x` (k × d) and each label's row count. O(n·d).
     /// - Precondition: every label in 0..<k.
     public static func groupMeans(_ x: Matrix, labels: [Int], k: Int) -> (mean: Matrix, size: [Int]) {
-        var sums = Matrix(rows: k, cols: x.cols)
+        var sums = groupSums(x, labels: labels, k: k)
         var size = [Int](repeating: 0, count: k)
-        for (i, g) in labels.enumerated() {
-            size[g] += 1
-            for j in 0..<x.cols { sums[g, j] += x[i, j] }
-        }
+        for g in labels { size[g] += 1 }
         for g in 0..<k where size[g] > 0 { for j in 0..<x.cols { sums[g, j] /= Float(size[g]) } }
         return (sums, size)
     }
