@@ -149,6 +149,7 @@ public enum Pipeline {
         laps.lap("write")
         o.manifest.timings = laps.timings
         o.manifest.finished = iso()
+        o.manifest.blas = BLASLibrary.active.description
         var document = TopicsDocument(run: o.manifest, topics: o.topics, hierarchy: o.hierarchy, quality: o.quality, drift: o.drift)
         document.overTime = overTime
         try commit(document, outcome: o, runID: runID, state: state, topicsPath: topicsPath)

@@ -195,6 +195,8 @@ public struct RunManifest: Codable, Sendable, Equatable {
     public var mode: String?
     /// Why this run refitted, when it did.
     public var refitReason: String?
+    /// The BLAS library and kernel the run's numeric work ran on (``BLASLibrary``); nil in older records.
+    public var blas: String? = nil
 
     public struct Counts: Codable, Sendable, Equatable {
         public var documents: Int
@@ -255,7 +257,7 @@ public struct RunManifest: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, started, finished, source, counts, embedder, pca, kmeans, labeler, timings, warnings, mode
+        case id, started, finished, source, counts, embedder, pca, kmeans, labeler, timings, warnings, mode, blas
         case refitReason = "refit_reason"
         case strataVersion = "strata_version"
     }

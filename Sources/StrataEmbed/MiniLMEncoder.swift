@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import StrataLinalg
 import Synchronization
 
 /// The hyperparameters of a BERT encoder, read from the model's `config.json`.
@@ -101,14 +102,7 @@ public struct MiniLMEncoder: Sendable {
     public static func defaultModelDirectory(
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> URL {
-        let home: URL
-        if let strataHome = environment["STRATA_HOME"], !strataHome.isEmpty {
-            home = URL(fileURLWithPath: strataHome, isDirectory: true)
-        } else {
-            home = FileManager.default.homeDirectoryForCurrentUser
-                .appendingPathComponent(".cache/strata", isDirectory: true)
-        }
-        return home.appendingPathComponent("models/all-MiniLM-L6-v2", isDirectory: true)
+        CacheHome.directory(environment: environment).appendingPathComponent("models/all-MiniLM-L6-v2", isDirectory: true)
     }
 
     /// Loads `config.json`, `vocab.txt`, `model.safetensors` (and `sentence_bert_config.json` for the

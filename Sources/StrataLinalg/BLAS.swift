@@ -3,6 +3,9 @@ import Foundation
 
 /// Thin, typed wrappers over OpenBLAS (CBLAS, LP64) and LAPACKE.
 ///
+/// Every call goes to ``BLASLibrary/active``: Debian's linked OpenBLAS, or a newer one loaded at run
+/// time (see ``BLASLibrary``).
+///
 /// The public numeric API of Strata takes `Int`; ``BLAS/int32(_:)`` is the single checked place
 /// where sizes are narrowed to the 32-bit integers of the LP64 interface. All matrices are
 /// row-major and contiguous.
@@ -25,18 +28,18 @@ public enum BLAS {
     }
 
     /// Number of threads OpenBLAS uses for one call.
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+    public static var threadCount: Int { Int(lib.getThreads()) }
+
+    /// The entry points of the library in use.
+    @inline(__always) static var lib: BLASEntryPoints { BLASLibrary.active.entries }
 
     /// Name of the OpenBLAS kernel in use (e.g. "Haswell", "SkylakeX").
-    public static var coreName: String {
-        guard let p = openblas_get_corename() else { return "unknown" }
-        return String(cString: p)
-    }
+    public static var coreName: String { BLASLibrary.active.coreName }
 
     /// Sets OpenBLAS's process-wide thread count for subsequent calls (at least 1). Prefer
     /// ``withThreads(_:_:)``, which restores the previous count.
     public static func setThreadCount(_ count: Int) {
-        threadLock.withLock { openblas_set_num_threads(int32(max(1, count))) }
+        threadLock.withLock { lib.setThreads(int32(max(1, count))) }
     }
 
     /// Serialises changes of OpenBLAS's global thread count; recursive, so a `withThreads` nested in
@@ -51,9 +54,9 @@ public enum BLAS {
     public static func withThreads<R>(_ count: Int, _ body: () throws -> R) rethrows -> R {
         threadLock.lock()
         defer { threadLock.unlock() }
-        let previous = openblas_get_num_threads()
-        openblas_set_num_threads(int32(max(1, count)))
-        defer { openblas_set_num_threads(previous) }
+        let previous = lib.getThreads()
+        lib.setThreads(int32(max(1, count)))
+        defer { lib.setThreads(previous) }
         return try body()
     }
 
@@ -69,7 +72,7 @@ public enum BLAS {
                              alpha: Float, a: UnsafePointer<Float>, lda: Int,
                              b: UnsafePointer<Float>, ldb: Int,
                              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        cblas_sgemm(CblasRowMajor, transA.cblas, transB.cblas, int32(m), int32(n), int32(k),
+        lib.sgemm(CblasRowMajor, transA.cblas, transB.cblas, int32(m), int32(n), int32(k),
                     alpha, a, int32(lda), b, int32(ldb), beta, c, int32(ldc))
     }
 
@@ -78,7 +81,7 @@ public enum BLAS {
                              alpha: Double, a: UnsafePointer<Double>, lda: Int,
                              b: UnsafePointer<Double>, ldb: Int,
                              beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
-        cblas_dgemm(CblasRowMajor, transA.cblas, transB.cblas, int32(m), int32(n), int32(k),
+        lib.dgemm(CblasRowMajor, transA.cblas, transB.cblas, int32(m), int32(n), int32(k),
                     alpha, a, int32(lda), b, int32(ldb), beta, c, int32(ldc))
     }
 
@@ -86,7 +89,7 @@ public enum BLAS {
     /// n²·k flops (half of the equivalent GEMM).
     public static func ssyrk(n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, int32(n), int32(k), alpha, a, int32(lda),
+        lib.ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, int32(n), int32(k), alpha, a, int32(lda),
                     beta, c, int32(ldc))
     }
 
@@ -94,14 +97,14 @@ public enum BLAS {
     /// n²·k flops (half of the equivalent GEMM).
     public static func ssyrkTransposed(n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                                        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, int32(n), int32(k), alpha, a, int32(lda),
+        lib.ssyrk(CblasRowMajor, CblasUpper, CblasTrans, int32(n), int32(k), alpha, a, int32(lda),
                     beta, c, int32(ldc))
     }
 
     /// y ← alpha·op(A)·x + beta·y, single precision, row-major A (m×n). 2·m·n flops.
     public static func sgemv(_ trans: Transpose, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>,
                              lda: Int, x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>) {
-        cblas_sgemv(CblasRowMajor, trans.cblas, int32(m), int32(n), alpha, a, int32(lda), x, 1, beta, y, 1)
+        lib.sgemv(CblasRowMajor, trans.cblas, int32(m), int32(n), alpha, a, int32(lda), x, 1, beta, y, 1)
     }
 
     /// Eigen-decomposition of a symmetric n×n row-major matrix (upper triangle read) with LAPACK
@@ -112,7 +115,7 @@ public enum BLAS {
         var w = [Double](repeating: 0, count: n)
         let info = a.withUnsafeMutableBufferPointer { ap in
             w.withUnsafeMutableBufferPointer { wp in
-                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "U")),
+                lib.dsyevd(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "U")),
                                int32(n), ap.baseAddress, int32(n), wp.baseAddress)
             }
         }
@@ -129,7 +132,7 @@ public enum BLAS {
         let info = a.withUnsafeMutableBufferPointer { ap in
             b.withUnsafeMutableBufferPointer { bp in
                 w.withUnsafeMutableBufferPointer { wp in
-                    LAPACKE_dsygvd(LAPACK_ROW_MAJOR, 1, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "U")),
+                    lib.dsygvd(LAPACK_ROW_MAJOR, 1, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "U")),
                                    int32(n), ap.baseAddress, int32(n), bp.baseAddress, int32(n), wp.baseAddress)
                 }
             }

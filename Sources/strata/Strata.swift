@@ -17,7 +17,7 @@ struct StrataCommand: AsyncParsableCommand {
             Exit codes: 0 done, 1 failed (nothing written), 2 usage error, 3 done with warnings \
             (e.g. some labels fell back to keywords), 4 another run holds the state lock.
             """,
-        version: strataVersion,
+        version: "\(strataVersion)\nBLAS: \(BLASLibrary.active)",
         subcommands: [RunCommand.self, AssignCommand.self, EvalCommand.self, ReportCommand.self, EmbedCommand.self, ExportCommand.self, TopicsCommand.self, EstimateCommand.self, SearchCommand.self, MCPCommand.self]
     )
 
