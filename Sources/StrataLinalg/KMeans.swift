@@ -30,6 +30,17 @@ public enum KMeans {
         case centroids(Matrix)
     }
 
+    /// How each iteration finds the nearest centres. Both are exact Lloyd iterations from the same start.
+    public enum Algorithm: Sendable, Equatable {
+        /// Every iteration computes all n·k distances with the fused GEMM pass: 2·n·k·d flops.
+        case lloyd
+        /// Hamerly's bounds (``HamerlyBounds``) skip the rows whose nearest centre provably did not change;
+        /// the rest are recomputed with GEMM. Same labels and centroids as `.lloyd` (bit-identical
+        /// centroids for equal labels; a row whose two nearest centres tie within float rounding may
+        /// take either). O(n·d) per iteration once few rows move; 16 bytes of bounds per row.
+        case hamerly
+    }
+
     /// How the work of one assignment pass is spread over cores.
     public enum Parallelism: Sendable, Equatable {
         /// Row tiles in parallel on all cores, OpenBLAS single-threaded inside (default).
@@ -68,7 +79,10 @@ public enum KMeans {
         public var metric: Metric = .euclidean
         public var initialization: Initialization = .kMeansPlusPlus
         public var parallelism: Parallelism = .tiles
-        /// Called after every Lloyd iteration with (restart, iteration, inertia of the labels just computed).
+        /// Which exact iteration: bounds that skip proven-unchanged rows (default) or plain Lloyd.
+        public var algorithm: Algorithm = .hamerly
+        /// Called after every Lloyd iteration with (restart, iteration, inertia of the labels just computed;
+        /// after a bounded pass, Σ upper bound², which is ≥ the inertia).
         public var progress: (@Sendable (Int, Int, Double) -> Void)? = nil
 
         public init(k: Int) { self.k = k }
@@ -226,52 +240,75 @@ public enum KMeans {
 
     // MARK: Lloyd
 
+    /// Lloyd iterations from `initial`; with ``Algorithm/hamerly`` every iteration after the first runs the
+    /// bounded pass, and an exact pass whenever the bounded one leaves a cluster empty (relocation needs
+    /// every row's exact distance). The returned labels and distances always come from an exact pass.
     static func lloyd(_ x: Matrix, xNorms: [Float], initial: Matrix, options: Options,
                       tolScaled: Double, restart: Int) throws -> KMeansModel {
-        let n = x.rows, d = x.cols, k = options.k
-        var centroids = initial
-        if options.metric == .cosine { centroids = centroids.normalizedRows() }
+        let n = x.rows, k = options.k
+        var centroids = options.metric == .cosine ? initial.normalizedRows() : initial
+        var previousCentroids = centroids
         var labels = [Int](repeating: -1, count: n)
-        var previous = [Int](repeating: -1, count: n)
         var distances = [Float](repeating: 0, count: n)
-        var unused: [Float] = []
+        var second: [Float] = []
         let engine = AssignmentEngine(parallelism: options.parallelism)
-        var iterations = 0
-        var strict = false
+        let bounded = options.algorithm == .hamerly && k > 1 ? BoundedPass(parallelism: options.parallelism) : nil
+        var bounds = HamerlyBounds(rows: bounded == nil ? 0 : n, cols: x.cols)
+        var iterations = 0, strict = false, exactLast = true, rowsAssigned = 0
         for it in 0..<options.maxIterations {
             iterations = it + 1
-            let pass = engine.assign(x, xNorms: xNorms, centroids: centroids, labels: &labels,
-                                     distances: &distances, secondBuffer: &unused, accumulate: true)
-            var sums = pass.sums, counts = pass.counts
-            relocateEmptyClusters(x, labels: labels, distances: distances, sums: &sums, counts: &counts)
-            var next = Matrix(rows: k, cols: d)
-            for j in 0..<k {
-                let inv = counts[j] > 0 ? 1 / Double(counts[j]) : 0
-                if counts[j] == 0 {  // only possible when relocation found no candidate
-                    for c in 0..<d { next[j, c] = centroids[j, c] }
-                } else {
-                    for c in 0..<d { next[j, c] = Float(sums[j * d + c] * inv) }
+            let previous = labels
+            let boundedPass = it > 0 ? bounded?.assign(x, xNorms: xNorms, centroids: centroids, labels: &labels, bounds: &bounds) : nil
+            var pass = boundedPass?.0
+            exactLast = pass == nil || pass!.counts.contains(0)
+            rowsAssigned += exactLast ? n : boundedPass!.1.recomputed
+            if exactLast {
+                pass = engine.assign(x, xNorms: xNorms, centroids: centroids, labels: &labels, distances: &distances,
+                                     secondBuffer: &second, wantSecond: bounded != nil, accumulate: true)
+                if bounded != nil {
+                    bounds.reset(distances: distances, second: second, xNorms: xNorms, centroids: centroids, pass: pass!)
                 }
             }
-            if options.metric == .cosine { next = next.normalizedRows() }
+            var sums = pass!.sums, counts = pass!.counts
+            relocateEmptyClusters(x, labels: labels, distances: distances, sums: &sums, counts: &counts)
+            let next = updatedCentroids(sums: sums, counts: counts, old: centroids, metric: options.metric)
             var shift = 0.0
-            for i in 0..<(k * d) { let v = Double(next.storage[i] - centroids.storage[i]); shift += v * v }
+            for i in 0..<(k * x.cols) { let v = Double(next.storage[i] - centroids.storage[i]); shift += v * v }
+            if bounded != nil { bounds.move(labels: labels, from: centroids, to: next) }
+            previousCentroids = centroids
             centroids = next
-            options.progress?(restart, iterations, pass.inertia)
+            options.progress?(restart, iterations, pass!.inertia)
             if labels == previous { strict = true; break }
             if shift <= tolScaled { break }
-            swap(&labels, &previous)
         }
-        if !strict {
+        if !exactLast {  // the bounded passes kept Double sums: the returned centroids are Lloyd's own
+            let exact = BoundedPass.lloydSums(x, labels: labels, k: k, parallelism: options.parallelism)
+            centroids = updatedCentroids(sums: exact.sums, counts: exact.counts, old: previousCentroids, metric: options.metric)
+        }
+        if !strict || !exactLast {
+            var unused: [Float] = []
             _ = engine.assign(x, xNorms: xNorms, centroids: centroids, labels: &labels,
                               distances: &distances, secondBuffer: &unused, accumulate: false)
         }
-        var inertia = 0.0
-        for v in distances { inertia += Double(v) }
-        if options.metric == .cosine { inertia /= 2 }
+        let inertia = distances.reduce(0.0) { $0 + Double($1) } / (options.metric == .cosine ? 2 : 1)
         return KMeansModel(centroids: centroids, labels: labels, inertia: inertia, iterations: iterations,
                            converged: strict || iterations < options.maxIterations, metric: options.metric,
-                           parallelism: options.parallelism)
+                           parallelism: options.parallelism, rowsAssigned: rowsAssigned)
+    }
+
+    /// Means of the accumulated sums (a cluster left empty keeps its old centre); unit rows in cosine mode.
+    static func updatedCentroids(sums: [Double], counts: [Int], old: Matrix, metric: Metric) -> Matrix {
+        let k = old.rows, d = old.cols
+        var next = Matrix(rows: k, cols: d)
+        for j in 0..<k {
+            if counts[j] == 0 {  // only possible when relocation found no candidate
+                for c in 0..<d { next[j, c] = old[j, c] }
+            } else {
+                let inv = 1 / Double(counts[j])
+                for c in 0..<d { next[j, c] = Float(sums[j * d + c] * inv) }
+            }
+        }
+        return metric == .cosine ? next.normalizedRows() : next
     }
 
     /// scikit-learn's relocation: each empty cluster takes the point farthest from its centre.
@@ -312,6 +349,9 @@ public struct KMeansModel: Sendable {
     public let converged: Bool
     public let metric: KMeans.Metric
     public let parallelism: KMeans.Parallelism
+    /// Rows whose distances to all k centres were computed, summed over the kept restart's iterations
+    /// (n per plain Lloyd pass; fewer with ``KMeans/Algorithm/hamerly``). The final exact pass is not counted.
+    public var rowsAssigned: Int = 0
 
     /// Number of clusters.
     public var k: Int { centroids.rows }
@@ -359,7 +399,8 @@ struct AssignmentEngine {
     }
 
     /// Assigns every row of `x` to its nearest centroid: SGEMM per tile (−2·x·cᵀ added to ‖c‖²), then a
-    /// fused arg-min and, when `accumulate`, per-worker centroid sums. Writes labels and squared
+    /// fused arg-min and, when `accumulate`, per-worker centroid sums in `Double` (so that the bounded
+    /// iterations, which update sums by the rows that move, agree with them to ~1e-13 relative). Writes labels and squared
     /// distances; when `wantSecond`, `second` receives the second-smallest squared distance.
     func assign(_ x: Matrix, xNorms: [Float], centroids: Matrix, labels: inout [Int], distances: inout [Float],
                 secondBuffer: inout [Float], wantSecond: Bool = false, accumulate: Bool) -> Pass {
@@ -369,7 +410,7 @@ struct AssignmentEngine {
         let tiles = (n + tile - 1) / tile
         let (workers, blasThreads) = parallelism.plan
         let w = max(1, min(workers, tiles))
-        var sums = [Float](repeating: 0, count: accumulate ? w * k * d : 0)
+        var sums = [Double](repeating: 0, count: accumulate ? w * k * d : 0)
         var counts = [Int](repeating: 0, count: w * k)
         var inertias = [Double](repeating: 0, count: w)
         if wantSecond && secondBuffer.count != n { secondBuffer = [Float](repeating: 0, count: n) }
@@ -409,7 +450,7 @@ struct AssignmentEngine {
         var outCounts = [Int](repeating: 0, count: k)
         for wi in 0..<w {
             for j in 0..<k { outCounts[j] += counts[wi * k + j] }
-            if accumulate { for i in 0..<(k * d) { outSums[i] += Double(sums[wi * k * d + i]) } }
+            if accumulate { for i in 0..<(k * d) { outSums[i] += sums[wi * k * d + i] } }
         }
         return Pass(sums: outSums, counts: outCounts, inertia: inertias.reduce(0, +))
     }
@@ -419,7 +460,7 @@ struct AssignmentEngine {
         let c: UnsafePointer<Float>, cNorms: UnsafePointer<Float>, k: Int
         let labels: UnsafeMutablePointer<Int>, dist: UnsafeMutablePointer<Float>
         let second: UnsafeMutablePointer<Float>?
-        let sums: UnsafeMutablePointer<Float>?
+        let sums: UnsafeMutablePointer<Double>?
         let counts: UnsafeMutablePointer<Int>, inertias: UnsafeMutablePointer<Double>
         let tile: Int
     }

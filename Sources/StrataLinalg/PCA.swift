@@ -60,9 +60,10 @@ public struct PCA: Sendable {
         guard n >= 2 else { throw LinalgError.tooFewRows(operation: "PCA.fit", needed: 2, got: n) }
         guard d >= 1 else { throw LinalgError.invalidParameter(name: "x", reason: "has no columns") }
         try validate(components, dimension: d)
-        try x.checkFinite()
-
+        // One pass for both: a double sum of finite floats cannot overflow, so a non-finite mean means a
+        // non-finite entry, which checkFinite then locates for the error.
         let meanD = columnMeans(x)
+        if meanD.contains(where: { !$0.isFinite }) { try x.checkFinite() }
         let mean = meanD.map { Float($0) }
         var cov = scatter(x, mean: mean, parallelism: parallelism)
         // The float mean differs from the exact mean by δ; correct the scatter by n·δδᵀ (exact algebra).
@@ -81,7 +82,9 @@ public struct PCA: Sendable {
         let scale = meanD.reduce(0) { max($0, abs($1)) }
         guard total > 1e-12 * max(1, scale * scale) else { throw LinalgError.zeroVariance }
 
-        let eigenvalues = try BLAS.dsyevd(n: d, a: &cov)  // ascending; columns of cov are eigenvectors
+        // ascending; columns of cov are eigenvectors. Single-threaded: d ≤ a few hundred gains nothing
+        // from threads, and waking OpenBLAS's pool leaves it spinning against the next tiled stage.
+        let eigenvalues = try BLAS.withThreads(1) { try BLAS.dsyevd(n: d, a: &cov) }
         let order = Array((0..<d).reversed())
         let ev = order.map { max(0, eigenvalues[$0]) }
         let ratio = ev.map { $0 / total }

@@ -19,6 +19,35 @@ enum Kernels {
         for j in 0..<n { dst[j] += src[j] }
     }
 
+    /// dst[0..<n] += src[0..<n], accumulating floats in double precision.
+    @inlinable
+    static func add(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Double>, count n: Int) {
+        for j in 0..<n { dst[j] += Double(src[j]) }
+    }
+
+    /// Squared Euclidean distance between two vectors of length n with eight-lane SIMD partial sums:
+    /// several times faster than ``squaredDistance(_:_:count:)`` (whose one running sum the compiler
+    /// may not reorder), with a different rounding order (same worst-case error bound). For callers that
+    /// only need a bound, such as ``HamerlyBounds``.
+    @inlinable
+    static func squaredDistanceLanes(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int) -> Float {
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        var j = 0
+        while j + 16 <= n {
+            let d0 = ra.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+                - rb.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            let d1 = ra.loadUnaligned(fromByteOffset: (j + 8) * 4, as: SIMD8<Float>.self)
+                - rb.loadUnaligned(fromByteOffset: (j + 8) * 4, as: SIMD8<Float>.self)
+            acc0 += d0 * d0
+            acc1 += d1 * d1
+            j += 16
+        }
+        var s = (acc0 + acc1).sum()
+        while j < n { let d = a[j] - b[j]; s += d * d; j += 1 }
+        return s
+    }
+
     /// Squared Euclidean distance between two vectors of length n.
     @inlinable
     static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int) -> Float {

@@ -40,6 +40,22 @@ func emit(_ dict: [String: Any]) {
     print(String(decoding: data, as: UTF8.self))
 }
 func parallelism() -> KMeans.Parallelism { opt("parallelism") == "blas" ? .blas : .tiles }
+/// `--algorithm lloyd|hamerly` (default: `fallback`).
+func algorithm(_ fallback: KMeans.Algorithm) -> KMeans.Algorithm {
+    switch opt("algorithm") {
+    case nil: return fallback
+    case "lloyd": return .lloyd
+    case "hamerly": return .hamerly
+    case let other?: fail("--algorithm \(other): expected lloyd or hamerly")
+    }
+}
+/// Writes labels as an n×1 float32 .npy (exact for n < 2²⁴) when `--labels-out` is given.
+func writeLabels(_ labels: [Int]) {
+    guard let path = opt("labels-out") else { return }
+    var m = Matrix(rows: labels.count, cols: 1)
+    for (i, l) in labels.enumerated() { m[i, 0] = Float(l) }
+    do { try NPY.write(m, to: URL(fileURLWithPath: path)) } catch { fail("\(path): \(error)") }
+}
 
 do {
     switch command {
@@ -51,6 +67,7 @@ do {
         opts.maxIterations = iterations
         opts.tolerance = 0
         opts.parallelism = parallelism()
+        opts.algorithm = algorithm(.lloyd)  // the per-iteration comparison times plain Lloyd passes
         var times: [Double] = []
         var last: KMeansModel?
         for _ in 0..<repeats {
@@ -68,6 +85,7 @@ do {
         opts.maxIterations = int("max-iterations", 300)
         opts.tolerance = double("tol", 1e-4)
         opts.parallelism = parallelism()
+        opts.algorithm = algorithm(.hamerly)
         var times: [Double] = []
         var last: KMeansModel?
         for _ in 0..<int("repeats", 3) {
@@ -75,7 +93,10 @@ do {
             last = try KMeans.fit(x, options: opts)
             times.append((now() - t0) * 1000)
         }
-        emit(["ms": medianOf(times), "iterations": last!.iterations, "inertia": last!.inertia, "all_ms": times])
+        writeLabels(last!.labels)
+        emit(["ms": medianOf(times), "iterations": last!.iterations, "inertia": last!.inertia, "all_ms": times,
+              "rows_assigned_share": Double(last!.rowsAssigned) / Double(x.rows * last!.iterations),
+              "algorithm": opts.algorithm == .hamerly ? "hamerly" : "lloyd"])
     case "choose-k":
         // Strata's k = auto path on already reduced, unit-length rows: the sample scan, then the final
         // fit on all rows warm-started from the chosen sample fit (as FullRun does).
@@ -107,7 +128,7 @@ do {
         emit(["ms": medianOf(times), "explained_variance_ratio_sum": ratio, "all_ms": times])
     case "sgemm":
         emit(["gflops": BLAS.measureSgemmPeak(size: int("size", 4096), repeats: int("repeats", 5)),
-              "threads": BLAS.threadCount, "core": BLAS.coreName])
+              "threads": BLAS.threadCount, "core": BLAS.coreName, "library": BLASLibrary.active.description])
     case "kmeans-memory":
         let n = int("n", 1_000_000), d = int("d", 64), k = int("k", 256)
         var rng = SeededGenerator(seed: 7)

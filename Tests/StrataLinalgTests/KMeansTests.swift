@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import StrataLinalg
 
@@ -114,5 +115,77 @@ struct KMeansTests {
         print("mini-batch median inertia \(ours), scikit-learn's \(sk), full \(f.double("inertia_full"))")
         #expect(ours <= f.double("inertia_full") * 1.03)
         #expect(ours <= sk * 1.02)
+    }
+}
+
+@Suite("k-means with Hamerly's bounds against plain Lloyd")
+struct BoundedKMeansTests {
+    /// Blobs with overlap, so that rows keep moving for a while (the bounds have work to do).
+    static func blobs(n: Int, d: Int, centres: Int, seed: UInt64) -> Matrix {
+        var rng = SplitMix(s: seed)
+        let means = (0..<(centres * d)).map { _ in Float(rng.unit() * 8 - 4) }
+        var m = Matrix(rows: n, cols: d)
+        for i in 0..<n {
+            let c = Int(rng.next() % UInt64(centres))
+            for j in 0..<d { m[i, j] = means[c * d + j] + Float(rng.gaussian()) }
+        }
+        return m
+    }
+
+    static func fit(_ x: Matrix, k: Int, _ algorithm: KMeans.Algorithm, parallelism: KMeans.Parallelism = .tiles,
+                    metric: KMeans.Metric = .euclidean, tol: Double = 1e-4) throws -> KMeansModel {
+        var opts = KMeans.Options(k: k)
+        opts.seed = 7
+        opts.algorithm = algorithm
+        opts.parallelism = parallelism
+        opts.metric = metric
+        opts.tolerance = tol
+        return try KMeans.fit(x, options: opts)
+    }
+
+    @Test("scikit-learn fixture: the same labels, bit-identical centroids and the same iteration count as Lloyd",
+          arguments: [KMeans.Parallelism.tiles, .blas, .serial])
+    func fixture(parallelism: KMeans.Parallelism) throws {
+        let f = try Fixture("kmeans")
+        let x = try f.x(), k = f.int("k"), d = f.int("d")
+        var opts = KMeans.Options(k: k)
+        opts.initialization = .centroids(try f.matrix("init", rows: k, cols: d))
+        opts.tolerance = f.double("tol")
+        opts.parallelism = parallelism
+        opts.algorithm = .lloyd
+        let lloyd = try KMeans.fit(x, options: opts)
+        opts.algorithm = .hamerly
+        let hamerly = try KMeans.fit(x, options: opts)
+        #expect(hamerly.labels == lloyd.labels)
+        #expect(hamerly.labels == f.ints("labels"))
+        #expect(hamerly.centroids == lloyd.centroids)
+        #expect(hamerly.iterations == lloyd.iterations)
+        #expect(hamerly.inertia == lloyd.inertia)
+    }
+
+    @Test("to convergence on 20,000 overlapping points, euclidean and cosine: identical results, most rows skipped",
+          arguments: [KMeans.Metric.euclidean, .cosine])
+    func converged(metric: KMeans.Metric) throws {
+        var x = Self.blobs(n: 20_000, d: 24, centres: 30, seed: 11)
+        if metric == .cosine { x = x.normalizedRows() }
+        let lloyd = try Self.fit(x, k: 40, .lloyd, metric: metric, tol: 0)
+        let hamerly = try Self.fit(x, k: 40, .hamerly, metric: metric, tol: 0)
+        #expect(hamerly.labels == lloyd.labels)
+        #expect(hamerly.centroids == lloyd.centroids)
+        #expect(hamerly.iterations == lloyd.iterations)
+        #expect(lloyd.rowsAssigned == 20_000 * lloyd.iterations)
+        let share = Double(hamerly.rowsAssigned) / Double(lloyd.rowsAssigned)
+        print("hamerly (\(metric)): \(hamerly.iterations) iterations, rows recomputed \(hamerly.rowsAssigned) of \(lloyd.rowsAssigned) (\(share))")
+        #expect(lloyd.iterations > 10)
+        #expect(share < 0.5)
+    }
+}
+
+/// Uniform and Box–Muller normal draws from the tests' SplitMix64.
+extension SplitMix {
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    mutating func gaussian() -> Double {
+        let u = max(unit(), 1e-300), v = unit()
+        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
     }
 }

@@ -8,18 +8,21 @@ Usually started by scripts/bench/kmeans_pca.sh, which builds strata-bench first.
   * PCA of n×384 to 64 components (d=384 only): Strata vs scikit-learn (covariance_eigh);
   * a full fit to convergence (tol 1e-4, max 300 iterations) from the same k-means++ centres,
     at d=64 by default (--fit-d), because Strata runs k-means on PCA-reduced vectors: Strata
-    vs scikit-learn;
+    (Hamerly's bounds, and plain Lloyd) vs scikit-learn's lloyd and elkan, final labels compared;
   * sgemm 4096³ as the peak that the achieved GFLOP/s are compared against.
 
 Threads: 2 for everyone (threadpoolctl for scikit-learn/numpy, omp_set_num_threads for FAISS,
 --threads to change).
 
-BLAS environment: this machine sets OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE. They slow the current
-numpy/scipy OpenBLAS, so this process runs with both unset (it re-executes itself if they are
-set). strata-bench gets them back as they were. FAISS runs in a subprocess too, with the
-original values by default (--faiss-blas-env): the OpenBLAS 0.3.15 that the faiss-cpu wheel
-bundles does not recognise newer CPUs and falls back to its slow "Barcelona" kernels without
-OPENBLAS_CORETYPE.
+BLAS environment: this machine sets OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE. For this benchmark alone
+both are unset (the process re-executes itself if they are set), for numpy/scikit-learn and for
+strata-bench alike, so both sides run the same OpenBLAS generation with the kernel it picks for this
+CPU: numpy's bundled scipy-openblas, and Strata's runtime-loaded scipy-openblas32 when
+scripts/fetch-openblas.sh installed it (each side's library and kernel are printed; the system
+OpenBLAS's sgemm rate is printed too). --strata-blas-env original hands strata-bench the original
+values instead. FAISS runs in a subprocess with the original values by default (--faiss-blas-env):
+the OpenBLAS 0.3.15 that the faiss-cpu wheel bundles does not recognise newer CPUs and falls back
+to its slow "Barcelona" kernels without OPENBLAS_CORETYPE.
 
 Exit status: 0 when every measurement ran, 1 when some failed (the table says which).
 """
@@ -276,17 +279,17 @@ def bench_sklearn_pca(X, components, repeats, threads):
             "explained_variance_ratio_sum": float(p.explained_variance_ratio_.sum())}
 
 
-def bench_sklearn_fit(X, C2, repeats, threads, tol, max_iter):
+def bench_sklearn_fit(X, C2, repeats, threads, tol, max_iter, algorithm="lloyd"):
     from sklearn.cluster import KMeans
     from threadpoolctl import threadpool_limits
     times, km = [], None
     with threadpool_limits(threads):
         for _ in range(repeats):
             t = time.perf_counter()
-            km = KMeans(n_clusters=C2.shape[0], init=C2, n_init=1, algorithm="lloyd",
+            km = KMeans(n_clusters=C2.shape[0], init=C2, n_init=1, algorithm=algorithm,
                         max_iter=max_iter, tol=tol).fit(X)
             times.append(time.perf_counter() - t)
-    return {"ms": median(times) * 1e3, "iterations": int(km.n_iter_),
+    return {"ms": median(times) * 1e3, "iterations": int(km.n_iter_), "labels": km.labels_,
             "inertia": float(km.inertia_), "inertia_f64": inertia_of(X, km.cluster_centers_)}
 
 
@@ -322,9 +325,9 @@ def main() -> int:
     ap.add_argument("--skip-faiss", action="store_true")
     ap.add_argument("--faiss-blas-env", choices=("original", "unset"), default="original",
                     help="run FAISS with OPENBLAS_* as originally set (default) or unset")
-    ap.add_argument("--strata-blas-env", choices=("original", "unset"), default="original",
-                    help="run strata-bench with OPENBLAS_* as originally set (default) or unset "
-                         "(Debian's OpenBLAS then picks its own kernel)")
+    ap.add_argument("--strata-blas-env", choices=("original", "unset"), default="unset",
+                    help="run strata-bench with OPENBLAS_* unset (default: the same OpenBLAS "
+                         "generation and kernel choice as numpy) or as originally set")
     ap.add_argument("--workdir", default=None, help="where the .npy files go (default: a temp "
                     "dir, removed at the end)")
     ap.add_argument("--keep-data", action="store_true")
@@ -365,14 +368,18 @@ def main() -> int:
     os.makedirs(work, exist_ok=True)
     R = str(args.repeats)
     peak, peak_src = np_peak, "numpy sgemm"
+    sgemm_rates: dict[str, float] = {}
     if strata:
         print("\n== sgemm peak (strata-bench) ==")
-        r = run_json([strata, "sgemm", "--size", "4096"], strata_env, "strata sgemm", errors)
-        if r and r.get("gflops"):
-            peak, peak_src = float(r["gflops"]), "Strata sgemm"
-            print(f"  Strata sgemm 4096³: {peak:.1f} GFLOP/s (OpenBLAS core "
-                  f"{r.get('core', '?')}, {r.get('threads', '?')} threads)")
-            peak_src = f"Strata sgemm ({r.get('core', '?')})"
+        for which in ("system", "active"):
+            env = dict(strata_env, STRATA_BLAS="system") if which == "system" else strata_env
+            r = run_json([strata, "sgemm", "--size", "4096"], env, f"strata sgemm ({which})", errors)
+            if r and r.get("gflops"):
+                print(f"  Strata sgemm 4096³ on the {which} BLAS: {float(r['gflops']):.1f} GFLOP/s, "
+                      f"{r.get('threads', '?')} threads; {r.get('library', r.get('core', '?'))}")
+                sgemm_rates[which] = float(r["gflops"])
+                if which == "active":
+                    peak, peak_src = float(r["gflops"]), f"Strata sgemm ({r.get('core', '?')})"
 
     km_rows: dict[int, dict[str, dict]] = {}
     pca_rows: dict[str, dict] = {}
@@ -449,18 +456,29 @@ def main() -> int:
                     C2, _ = kmeans_plusplus(X, args.k, random_state=0)
                 c2p = os.path.join(work, f"C2_{d}.npy")
                 np.save(c2p, np.ascontiguousarray(C2, dtype=np.float32))
-                fit_rows["scikit-learn"] = bench_sklearn_fit(X, C2, args.repeats, args.threads,
-                                                             1e-4, 300)
-                s = fit_rows["scikit-learn"]
-                print(f"  scikit-learn: {s['ms']:.0f} ms, {s['iterations']} iterations", flush=True)
+                for algo in ("lloyd", "elkan"):
+                    s = bench_sklearn_fit(X, C2, args.repeats, args.threads, 1e-4, 300, algo)
+                    fit_rows[f"sklearn-{algo}"] = s
+                    print(f"  scikit-learn {algo}: {s['ms']:.0f} ms, {s['iterations']} iterations",
+                          flush=True)
                 if strata:
-                    r = run_json([strata, "fit", "--data", xp, "--init", c2p, "--tol", "1e-4",
-                                  "--max-iterations", "300", "--repeats", R], strata_env,
-                                 "strata fit", errors)
-                    if r:
-                        fit_rows["Strata"] = r
-                        print(f"  Strata: {r['ms']:.0f} ms, {r.get('iterations')} iterations",
-                              flush=True)
+                    for algo in ("hamerly", "lloyd"):
+                        lp = os.path.join(work, f"labels_{algo}.npy")
+                        r = run_json([strata, "fit", "--data", xp, "--init", c2p, "--tol", "1e-4",
+                                      "--max-iterations", "300", "--repeats", R, "--algorithm",
+                                      algo, "--labels-out", lp], strata_env,
+                                     f"strata fit {algo}", errors)
+                        if r:
+                            labels = np.load(lp).reshape(-1).astype(np.int64)
+                            for name in ("sklearn-lloyd", "sklearn-elkan"):
+                                same = int((labels == fit_rows[name]["labels"]).sum())
+                                r[f"same_as_{name}"] = same
+                            fit_rows["Strata" if algo == "hamerly" else "Strata-lloyd"] = r
+                            print(f"  Strata {algo}: {r['ms']:.0f} ms, {r.get('iterations')} "
+                                  f"iterations, rows recomputed {100 * r.get('rows_assigned_share', 1):.1f}%, "
+                                  f"labels equal to scikit-learn lloyd/elkan: "
+                                  f"{r['same_as_sklearn-lloyd']}/{r['same_as_sklearn-elkan']} of {args.n}",
+                                  flush=True)
             del X
     finally:
         if not (args.keep_data or args.workdir):
@@ -527,7 +545,7 @@ def main() -> int:
         print(hdr)
         print("-" * len(hdr))
         st = fit_rows.get("Strata", {}).get("ms")
-        for name in ("Strata", "scikit-learn"):
+        for name in ("Strata", "Strata-lloyd", "sklearn-lloyd", "sklearn-elkan"):
             r = fit_rows.get(name)
             if r is None:
                 continue
@@ -536,10 +554,16 @@ def main() -> int:
             rt = ratio(r["ms"], st) if name != "Strata" else None
             print(f"{name:13} {r['ms']:>9.0f} {fmt(it, 'd', '?'):>5} {fmt(per):>8} "
                   f"{fmt(r.get('inertia'), '.7g'):>14} {fmt(rt, '.2f', '-'):>8}")
-        sk = fit_rows.get("scikit-learn")
+        sk = fit_rows.get("sklearn-lloyd")
         if sk:
             print(f"(scikit-learn inertia_ is summed in float32; float64 recomputation "
                   f"{sk['inertia_f64']:.7g})")
+        for name in ("Strata", "Strata-lloyd"):
+            r = fit_rows.get(name)
+            if r:
+                print(f"{name}: final labels equal to scikit-learn lloyd's on "
+                      f"{r['same_as_sklearn-lloyd']} of {args.n} rows, elkan's on "
+                      f"{r['same_as_sklearn-elkan']}")
 
     if errors:
         print("\nerrors:")
@@ -552,12 +576,19 @@ def main() -> int:
     def rf(x):
         return fmt(x, ".2f")
 
+    if sgemm_rates:
+        print("\nsgemm 4096³ GFLOP/s: " + ", ".join(f"{k} BLAS {v:.1f}" for k, v in sgemm_rates.items()))
+    if st and sgemm_rates.get("active"):
+        gf = 2.0 * args.n * args.k * 384 / (st / 1e3) / 1e9
+        print(f"Strata k-means iteration (d=384): {gf:.1f} GFLOP/s = "
+              f"{100 * gf / sgemm_rates['active']:.0f}% of its sgemm peak (goal ≥ 75%)")
+    sk_fit = [fit_rows[n]["ms"] for n in ("sklearn-lloyd", "sklearn-elkan") if n in fit_rows]
     print()
     print(f"ratios: kmeans_vs_sklearn="
           f"{rf(ratio(km384.get('scikit-learn', {}).get('ms_per_iteration'), st))} "
           f"kmeans_vs_faiss={rf(ratio(km384.get('FAISS', {}).get('ms_per_iteration'), st))} "
           f"pca_vs_sklearn={rf(ratio(pca_rows.get('scikit-learn', {}).get('ms'), pca_rows.get('Strata', {}).get('ms')))} "
-          f"fit_vs_sklearn={rf(ratio(fit_rows.get('scikit-learn', {}).get('ms'), fit_rows.get('Strata', {}).get('ms')))}")
+          f"fit_vs_sklearn={rf(ratio(min(sk_fit) if sk_fit else None, fit_rows.get('Strata', {}).get('ms')))}")
     return 1 if errors else 0
 
 
