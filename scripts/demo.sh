@@ -13,6 +13,8 @@ start=$(date +%s)
 
 scripts/setup.sh
 scripts/fetch-model.sh >/dev/null
+# A current OpenBLAS for strata to load at run time (optional: the system OpenBLAS is the fallback).
+scripts/fetch-openblas.sh >/dev/null || echo "$(basename "$0"): scipy-openblas32 not installed; strata uses the system OpenBLAS" >&2
 echo "▸ local LLM server (first run builds llama.cpp: 5–6 minutes)" >&2
 LLM_URL=$(scripts/llm-server.sh start)
 echo "▸ building strata (release)" >&2

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 STRATA_SETUP_TESTS=1 STRATA_SETUP_PYTHON=1 scripts/setup.sh
 scripts/fetch-model.sh >/dev/null
+# A current OpenBLAS for strata to load at run time (optional: the system OpenBLAS is the fallback).
+scripts/fetch-openblas.sh >/dev/null || echo "$(basename "$0"): scipy-openblas32 not installed; strata uses the system OpenBLAS" >&2
 
 echo "▸ local LLM server" >&2
 started_llm=0

@@ -240,9 +240,11 @@ public enum KMeans {
 
     // MARK: Lloyd
 
-    /// Lloyd iterations from `initial`; with ``Algorithm/hamerly`` every iteration after the first runs the
-    /// bounded pass, and an exact pass whenever the bounded one leaves a cluster empty (relocation needs
-    /// every row's exact distance). The returned labels and distances always come from an exact pass.
+    /// Lloyd iterations from `initial`. With ``Algorithm/hamerly`` the first iteration is the fused exact
+    /// pass (which also sets the bounds); later ones run the bounded pass, except after a bounded pass
+    /// that recomputed more than half of the rows (the fused pass is then as cheap and makes the bounds
+    /// exact again) and when a bounded pass leaves a cluster empty (relocation needs every row's exact
+    /// distance). The returned labels and distances always come from an exact pass.
     static func lloyd(_ x: Matrix, xNorms: [Float], initial: Matrix, options: Options,
                       tolScaled: Double, restart: Int) throws -> KMeansModel {
         let n = x.rows, k = options.k
@@ -254,14 +256,18 @@ public enum KMeans {
         let engine = AssignmentEngine(parallelism: options.parallelism)
         let bounded = options.algorithm == .hamerly && k > 1 ? BoundedPass(parallelism: options.parallelism) : nil
         var bounds = HamerlyBounds(rows: bounded == nil ? 0 : n, cols: x.cols)
-        var iterations = 0, strict = false, exactLast = true, rowsAssigned = 0
+        var iterations = 0, strict = false, exactLast = true, rowsAssigned = 0, lastRecomputed = 0
         for it in 0..<options.maxIterations {
             iterations = it + 1
             let previous = labels
-            let boundedPass = it > 0 ? bounded?.assign(x, xNorms: xNorms, centroids: centroids, labels: &labels, bounds: &bounds) : nil
+            // Bounds pay off once most rows stay put; while more than half were recomputed last time, the
+            // fused pass is as cheap and resets the bounds to exact values.
+            let useBounds = it > 0 && lastRecomputed * 2 < n
+            let boundedPass = useBounds ? bounded?.assign(x, xNorms: xNorms, centroids: centroids, labels: &labels, bounds: &bounds) : nil
             var pass = boundedPass?.0
             exactLast = pass == nil || pass!.counts.contains(0)
             rowsAssigned += exactLast ? n : boundedPass!.1.recomputed
+            lastRecomputed = exactLast ? 0 : boundedPass!.1.recomputed   // fresh bounds after an exact pass
             if exactLast {
                 pass = engine.assign(x, xNorms: xNorms, centroids: centroids, labels: &labels, distances: &distances,
                                      secondBuffer: &second, wantSecond: bounded != nil, accumulate: true)

@@ -168,7 +168,8 @@ do {
         if let out = opt("out") {
             try NPY.write(try Matrix(rows: texts.count, cols: encoder.dimension, storage: vectors), to: URL(fileURLWithPath: out))
         }
-        emit(["seconds": medianOf(times), "tokens": tokens, "docs": texts.count, "all_seconds": times])
+        emit(["seconds": medianOf(times), "tokens": tokens, "docs": texts.count, "all_seconds": times,
+              "blas": BLASLibrary.active.description])
     case "search":
         // Latency of topic-filtered search over a run's stored vectors, excluding the query's own embedding.
         guard let state = opt("state") else { fail("--state DIR is required") }

@@ -11,7 +11,7 @@
 # arguments go to encoder.py (see `encoder.py --help`). Last line:
 #   ratios: encoder_vs_sentence_transformers=X
 # Environment: PYTHON (default python3), STRATA_BIN (directory with a prebuilt strata-bench;
-# skips the build), STRATA_HOME (model cache). OPENBLAS_* are passed on unchanged.
+# skips the build), STRATA_HOME (model cache). OPENBLAS_* are unset for this command (see below).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -58,4 +58,8 @@ if [[ $skip_strata -eq 0 && $have_bin_arg -eq 0 ]]; then
   extra=(--strata-bin "$bin")
 fi
 
-exec "$PYTHON" "$here/encoder.py" --model-dir "$model_dir" "${extra[@]}" "$@"
+# Same OpenBLAS generation on both sides: OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE are unset for this
+# benchmark command alone, so Strata's runtime OpenBLAS (scripts/fetch-openblas.sh) and PyTorch pick
+# their kernels for this CPU; each side's library is printed.
+scripts/fetch-openblas.sh >/dev/null || echo "encoder.sh: scipy-openblas32 not installed; Strata runs on the system OpenBLAS" >&2
+exec env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PYTHON" "$here/encoder.py" --model-dir "$model_dir" "${extra[@]}" "$@"
