@@ -4,15 +4,22 @@ import StrataLinalg
 
 @Suite("k-means against scikit-learn")
 struct KMeansTests {
-    @Test("from the same initial centres: ≥ 99.9% equal labels, inertia within 1e-4 relative",
-          arguments: [KMeans.Parallelism.tiles, .blas])
-    func sameInit(parallelism: KMeans.Parallelism) throws {
+    /// The scikit-learn fixture's data and the options of its fit (same initial centres and tolerance).
+    static func fixtureFit(_ parallelism: KMeans.Parallelism) throws -> (Fixture, Matrix, KMeans.Options) {
         let f = try Fixture("kmeans")
-        let x = try f.x(), k = f.int("k"), d = f.int("d")
+        let k = f.int("k"), d = f.int("d")
         var opts = KMeans.Options(k: k)
         opts.initialization = .centroids(try f.matrix("init", rows: k, cols: d))
         opts.tolerance = f.double("tol")
         opts.parallelism = parallelism
+        return (f, try f.x(), opts)
+    }
+
+    @Test("from the same initial centres: ≥ 99.9% equal labels, inertia within 1e-4 relative",
+          arguments: [KMeans.Parallelism.tiles, .blas])
+    func sameInit(parallelism: KMeans.Parallelism) throws {
+        let (f, x, opts) = try Self.fixtureFit(parallelism)
+        let k = f.int("k"), d = f.int("d")
         let model = try KMeans.fit(x, options: opts)
         let reference = f.ints("labels")
         let agree = zip(model.labels, reference).filter { $0 == $1 }.count
@@ -146,12 +153,7 @@ struct BoundedKMeansTests {
     @Test("scikit-learn fixture: the same labels, bit-identical centroids and the same iteration count as Lloyd",
           arguments: [KMeans.Parallelism.tiles, .blas, .serial])
     func fixture(parallelism: KMeans.Parallelism) throws {
-        let f = try Fixture("kmeans")
-        let x = try f.x(), k = f.int("k"), d = f.int("d")
-        var opts = KMeans.Options(k: k)
-        opts.initialization = .centroids(try f.matrix("init", rows: k, cols: d))
-        opts.tolerance = f.double("tol")
-        opts.parallelism = parallelism
+        var (f, x, opts) = try KMeansTests.fixtureFit(parallelism)
         opts.algorithm = .lloyd
         let lloyd = try KMeans.fit(x, options: opts)
         opts.algorithm = .hamerly
