@@ -18,7 +18,9 @@ scripts/fetch-openblas.sh >/dev/null || echo "$(basename "$0"): scipy-openblas32
 echo "▸ local LLM server (first run builds llama.cpp: 5–6 minutes)" >&2
 LLM_URL=$(scripts/llm-server.sh start)
 echo "▸ building strata (release)" >&2
-swift build -c release --product strata 2>&1 | grep -E "error|warning: unre|Compiling|Build complete" | tail -3 >&2
+# An up-to-date build prints no line that the filter keeps: the filter must not decide the exit status.
+build_log="$(swift build -c release --product strata 2>&1)" || { echo "$build_log" >&2; exit 1; }
+grep -E "error|warning: unre|Compiling|complete" <<<"$build_log" | tail -3 >&2 || true
 
 mkdir -p out/demo
 cp "$CORPUS" out/demo/
