@@ -107,36 +107,42 @@ public enum BLAS {
         lib.sgemv(CblasRowMajor, trans.cblas, int32(m), int32(n), alpha, a, int32(lda), x, 1, beta, y, 1)
     }
 
+    /// OpenBLAS threads for the eigensolvers: 1. Strata's matrices are a few hundred wide, where threads
+    /// gain nothing, and a multi-threaded call wakes OpenBLAS's pool, whose idle thread then spins
+    /// against the next tiled stage (12.5% of samples in a PCA benchmark).
+    static let eigenThreads = 1
+
     /// Eigen-decomposition of a symmetric n×n row-major matrix (upper triangle read) with LAPACK
     /// `dsyevd` (divide and conquer). On return `a` holds the eigenvectors as columns; eigenvalues are
-    /// ascending. O(n³).
+    /// ascending. O(n³). Single-threaded (see ``eigenThreads``).
     public static func dsyevd(n: Int, a: inout [Double]) throws -> [Double] {
         precondition(a.count == n * n)
         var w = [Double](repeating: 0, count: n)
-        let info = a.withUnsafeMutableBufferPointer { ap in
+        let info = withThreads(eigenThreads) { a.withUnsafeMutableBufferPointer { ap in
             w.withUnsafeMutableBufferPointer { wp in
                 lib.dsyevd(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "U")),
                                int32(n), ap.baseAddress, int32(n), wp.baseAddress)
             }
-        }
+        } }
         if info != 0 { throw LinalgError.lapackFailure(routine: "dsyevd", info: Int(info)) }
         return w
     }
 
     /// Generalized symmetric-definite eigenproblem A·v = λ·B·v (n×n row-major, upper triangles read, B
     /// positive definite) with LAPACK `dsygvd`. On return `a` holds the B-orthonormal eigenvectors as
-    /// columns; eigenvalues ascending. O(n³). Throws when B is not positive definite.
+    /// columns; eigenvalues ascending. O(n³). Throws when B is not positive definite. Single-threaded
+    /// (see ``eigenThreads``).
     public static func dsygvd(n: Int, a: inout [Double], b: inout [Double]) throws -> [Double] {
         precondition(a.count == n * n && b.count == n * n)
         var w = [Double](repeating: 0, count: n)
-        let info = a.withUnsafeMutableBufferPointer { ap in
+        let info = withThreads(eigenThreads) { a.withUnsafeMutableBufferPointer { ap in
             b.withUnsafeMutableBufferPointer { bp in
                 w.withUnsafeMutableBufferPointer { wp in
                     lib.dsygvd(LAPACK_ROW_MAJOR, 1, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "U")),
                                    int32(n), ap.baseAddress, int32(n), bp.baseAddress, int32(n), wp.baseAddress)
                 }
             }
-        }
+        } }
         if info != 0 { throw LinalgError.lapackFailure(routine: "dsygvd", info: Int(info)) }
         return w
     }

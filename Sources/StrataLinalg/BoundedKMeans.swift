@@ -101,10 +101,11 @@ struct BoundedPass {
         var skipped = 0, tightened = 0, recomputed = 0
     }
 
-    /// Updates `labels` and `bounds` for `centroids` and returns the centroid sums and counts (inertia
-    /// is Σ upper², an upper bound). O(n + r·k·d) for r recomputed rows.
+    /// Updates `labels` and `bounds` for `centroids` and returns the centroid sums and counts; the pass's
+    /// inertia is Σ upper² (an upper bound) when `wantInertia`, NaN otherwise (an O(n) sum only progress
+    /// reporting reads). O(n + r·k·d) for r recomputed rows.
     func assign(_ x: Matrix, xNorms: [Float], centroids: Matrix, labels: inout [Int],
-                bounds: inout HamerlyBounds) -> (AssignmentEngine.Pass, Stats) {
+                bounds: inout HamerlyBounds, wantInertia: Bool) -> (AssignmentEngine.Pass, Stats) {
         let n = x.rows, d = x.cols, k = centroids.rows
         let tile = AssignmentEngine.tileRows(k: k, parallelism: parallelism)
         let tiles = (n + tile - 1) / tile
@@ -130,7 +131,7 @@ struct BoundedPass {
             total.skipped += stats[wi].skipped; total.tightened += stats[wi].tightened
             total.recomputed += stats[wi].recomputed
         }
-        let inertia = bounds.upper.reduce(0.0) { $0 + $1 * $1 }
+        let inertia = wantInertia ? bounds.upper.reduce(0.0) { $0 + $1 * $1 } : .nan
         return (AssignmentEngine.Pass(sums: bounds.sums, counts: bounds.counts, inertia: inertia), total)
     }
 

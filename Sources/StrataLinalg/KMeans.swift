@@ -263,7 +263,8 @@ public enum KMeans {
             // Bounds pay off once most rows stay put; while more than half were recomputed last time, the
             // fused pass is as cheap and resets the bounds to exact values.
             let useBounds = it > 0 && lastRecomputed * 2 < n
-            let boundedPass = useBounds ? bounded?.assign(x, xNorms: xNorms, centroids: centroids, labels: &labels, bounds: &bounds) : nil
+            let boundedPass = useBounds ? bounded?.assign(x, xNorms: xNorms, centroids: centroids, labels: &labels, bounds: &bounds,
+                                                                  wantInertia: options.progress != nil) : nil
             var pass = boundedPass?.0
             exactLast = pass == nil || pass!.counts.contains(0)
             rowsAssigned += exactLast ? n : boundedPass!.1.recomputed

@@ -82,9 +82,7 @@ public struct PCA: Sendable {
         let scale = meanD.reduce(0) { max($0, abs($1)) }
         guard total > 1e-12 * max(1, scale * scale) else { throw LinalgError.zeroVariance }
 
-        // ascending; columns of cov are eigenvectors. Single-threaded: d ≤ a few hundred gains nothing
-        // from threads, and waking OpenBLAS's pool leaves it spinning against the next tiled stage.
-        let eigenvalues = try BLAS.withThreads(1) { try BLAS.dsyevd(n: d, a: &cov) }
+        let eigenvalues = try BLAS.dsyevd(n: d, a: &cov)  // ascending; columns of cov are eigenvectors
         let order = Array((0..<d).reversed())
         let ev = order.map { max(0, eigenvalues[$0]) }
         let ratio = ev.map { $0 / total }
