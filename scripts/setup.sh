@@ -2,6 +2,7 @@
 # Installs what Strata needs on a fresh Debian machine. Idempotent and quiet when everything is present.
 #   scripts/setup.sh            system packages for building and testing
 #   STRATA_SETUP_PYTHON=1 ...   also the Python packages that tests and reference scripts use
+#                               (pyyaml: DeployManifestTests reads deploy/kubernetes/*.yaml)
 #   STRATA_SETUP_TESTS=1 ...    also the system packages only the test suite needs (chromium, postgresql)
 # (benchmark scripts install their own extras: faiss-cpu, sentence-transformers, threadpoolctl).
 set -euo pipefail
@@ -27,7 +28,7 @@ if ! command -v swift >/dev/null 2>&1; then
 fi
 
 if [ "${STRATA_SETUP_PYTHON:-0}" = "1" ]; then
-    python3 - <<'PY' 2>/dev/null || { echo "setup: installing Python packages (numpy, scikit-learn, scipy, jsonschema, mcp, pyarrow, duckdb, lancedb)" >&2; python3 -m pip install -q numpy scikit-learn scipy jsonschema mcp pyarrow duckdb lancedb; }
-import numpy, sklearn, scipy, jsonschema, mcp, pyarrow, duckdb, lancedb
+    python3 - <<'PY' 2>/dev/null || { echo "setup: installing Python packages (numpy, scikit-learn, scipy, jsonschema, mcp, pyarrow, duckdb, lancedb, pyyaml)" >&2; python3 -m pip install -q numpy scikit-learn scipy jsonschema mcp pyarrow duckdb lancedb pyyaml; }
+import numpy, sklearn, scipy, jsonschema, mcp, pyarrow, duckdb, lancedb, yaml
 PY
 fi

@@ -26,9 +26,17 @@ else
     echo "test.sh: PostgreSQL did not start; the PostgreSQL tests will fail under CI=true" >&2
     export STRATA_TEST_PG_URL=""
 fi
+echo "▸ throwaway single-node Slurm cluster" >&2
+if STRATA_TEST_SLURM_CONF=$(scripts/slurm-cluster.sh start); then
+    export STRATA_TEST_SLURM_CONF
+else
+    echo "test.sh: Slurm did not start; the sharded-nightly tests will fail under CI=true" >&2
+    export STRATA_TEST_SLURM_CONF=""
+fi
 cleanup() {
     if [ "$started_llm" = 1 ]; then scripts/llm-server.sh stop >/dev/null 2>&1 || true; fi
     scripts/pg-server.sh stop >/dev/null 2>&1 || true
+    scripts/slurm-cluster.sh stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 

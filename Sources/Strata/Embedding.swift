@@ -53,6 +53,14 @@ public enum EmbeddingStage {
     /// vectors are stored (one transaction) before returning. Rows are L2-normalised.
     public static func embed(_ documents: [Document], spec: EmbedderSpec, baseURL: URL, state: StateDatabase,
                              tokenCounter: ((String) -> Int)?, reporter: RunReporter, store: Bool = true) async throws -> EmbeddingResult {
+        try await embed(documents, spec: spec, baseURL: baseURL, cache: state.embeddings, tokenCounter: tokenCounter,
+                        reporter: reporter, store: store)
+    }
+
+    /// ``embed(_:spec:baseURL:state:tokenCounter:reporter:store:)`` through any cache (a sharded
+    /// worker's is the shared store).
+    public static func embed(_ documents: [Document], spec: EmbedderSpec, baseURL: URL, cache: any EmbeddingCache,
+                             tokenCounter: ((String) -> Int)?, reporter: RunReporter, store: Bool = true) async throws -> EmbeddingResult {
         if case .field(let name) = spec {
             var dim: Int?
             var values: [Float] = []
@@ -77,7 +85,7 @@ public enum EmbeddingStage {
         // The embedder (for MiniLM: 90 MB of weights) is created only when something is not cached.
         let fingerprint = fingerprint(spec, baseURL: baseURL)
         let hashes = documents.map(\.contentHash)
-        var rows = try state.cachedEmbeddingRows(model: fingerprint, hashes: hashes)
+        var rows = try await cache.cachedEmbeddingRows(model: fingerprint, hashes: hashes)
         let mismatch = StrataError(.failed, "embedding cache holds vectors of different lengths for \(fingerprint); delete the state directory's cache and rerun")
         if rows.mismatched > 0 { throw mismatch }
         var missing: [Int] = []            // first row of each hash that is not cached
@@ -104,7 +112,7 @@ public enum EmbeddingStage {
                 let o = slot[h]!
                 rows.vectors.replaceSubrange((i * d)..<((i + 1) * d), with: batch.row(o))
             }
-            if store { try state.storeEmbeddings(model: fingerprint, entries) }
+            if store { try await cache.storeEmbeddings(model: fingerprint, entries) }
         }
         let dim = rows.dimension, storage = rows.vectors
         let m = try Matrix(rows: documents.count, cols: dim, storage: storage).normalizedRows()

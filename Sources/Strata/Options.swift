@@ -115,6 +115,11 @@ public struct RunOptions: Sendable {
     public var pcaMaxComponents = Defaults.pcaMaxComponents
     /// Full refit, incremental update, or assignment only; `.auto` refits only when the policy says so.
     public var mode: RunMode = .auto
+    /// `strata fit --shared URL`: the PostgreSQL store the sharded steps share (vectors come from
+    /// there; the fit is published there instead of written to the rows).
+    public var shared: String?
+    /// Rows per transaction when an assign shard writes topic columns.
+    public var assignBatch = 5_000
     public var refit = RefitPolicy()
     /// A new document joins its nearest topic only within that topic's radius: this quantile of the
     /// members' cosine distances to the centroid at fit time. Farther documents get topic −1.

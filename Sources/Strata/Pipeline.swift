@@ -3,6 +3,7 @@ import StrataEmbed
 import StrataHTTP
 import StrataLabel
 import StrataLinalg
+import StrataPostgres
 import StrataStore
 
 /// The outcome of `strata run`.
@@ -129,6 +130,7 @@ public enum Pipeline {
             try repairTopicsFile(topicsPath, from: previous, reporter: reporter)
         }
 
+        let shared = try await ShardedFit.attach(options, documents: docs, state: state, reporter: reporter)
         let diff = CorpusDiff(documents: docs, recorded: previous?.recorded ?? [:])
         var o = try await decide(options, runID: runID, documents: docs, previous: previous, diff: diff, state: state,
                                  reporter: reporter, laps: laps)
@@ -137,6 +139,7 @@ public enum Pipeline {
         o.manifest.counts.skipped = read.skipped
         o.manifest.warnings = warnings + o.manifest.warnings
         o.manifest.source = options.source.description
+        o.manifest.shards = shared?.embedShards
 
         let overTime = try (options.timeField ?? previous?.document.overTime?.field).map {
             try timeline(docs, outcome: o, field: $0, reporter: reporter)
@@ -152,6 +155,9 @@ public enum Pipeline {
         o.manifest.blas = BLASLibrary.active.description
         var document = TopicsDocument(run: o.manifest, topics: o.topics, hierarchy: o.hierarchy, quality: o.quality, drift: o.drift)
         document.overTime = overTime
+        if let shared {
+            try await ShardedFit.publish(shared, document: try document.encoded(), outcome: o, runID: runID, source: options.source, state: state)
+        }
         try commit(document, outcome: o, runID: runID, state: state, topicsPath: topicsPath)
         return RunResult(document: document, output: output, topicsPath: topicsPath)
     }
@@ -243,6 +249,10 @@ public enum Pipeline {
                 TopicRow(id: p.id, label: p.label, description: p.description, keywords: [],
                          size: p.children.reduce(0) { $0 + (size[$1] ?? 0) }, parentID: nil, level: .parent)
             }
+        if options.shared != nil, case let .postgres(url, table) = options.source {
+            try await PostgresTable.publishTopics(url: url, table: table, topics: rows)
+            return "strata_topics beside \(options.source); rows: `strata assign --shared` shards"
+        }
         var vectors: [String: [Float]]?
         if options.writeEmbeddings {
             guard case .postgres = options.source else {

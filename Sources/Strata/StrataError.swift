@@ -13,6 +13,9 @@ public struct StrataError: Error, CustomStringConvertible, Sendable {
         public static let failed = Kind(exitCode: 1)
         /// Another run holds the state lock (exit 4).
         public static let locked = Kind(exitCode: 4)
+        /// A sharded step's inputs are not ready: an embed shard unfinished, no fit published (exit 5).
+        /// A scheduler may retry later; the message names what is missing.
+        public static let notReady = Kind(exitCode: 5)
     }
     public let kind: Kind
     public let message: String

@@ -1,4 +1,5 @@
 import Foundation
+import StrataPostgres
 import StrataLabel
 
 /// The `topics.json` document (schema: `schemas/topics.schema.json`). Field names are snake_case on
@@ -197,6 +198,8 @@ public struct RunManifest: Codable, Sendable, Equatable {
     public var refitReason: String?
     /// The BLAS library and kernel the run's numeric work ran on (``BLASLibrary``); nil in older records.
     public var blas: String? = nil
+    /// `strata fit --shared`: the embed shards' ledger rows (documents, seconds, vectors/s, failures).
+    public var shards: [ShardRecord]? = nil
 
     public struct Counts: Codable, Sendable, Equatable {
         public var documents: Int
@@ -257,7 +260,7 @@ public struct RunManifest: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, started, finished, source, counts, embedder, pca, kmeans, labeler, timings, warnings, mode, blas
+        case id, started, finished, source, counts, embedder, pca, kmeans, labeler, timings, warnings, mode, blas, shards
         case refitReason = "refit_reason"
         case strataVersion = "strata_version"
     }

@@ -27,7 +27,13 @@ public enum PostgresTable {
         return Target(configuration: c, table: table, display: display)
     }
 
-    static let logger = Logger(label: "strata.postgres")
+    /// Errors only: PostgresNIO warns when a query leases a connection before `run()` has started,
+    /// a race `withClient` wins anyway (the lease waits for the pool).
+    static let logger: Logger = {
+        var l = Logger(label: "strata.postgres")
+        l.logLevel = .error
+        return l
+    }()
 
     /// Runs `body` with a client whose background task lives exactly as long as the call.
     static func withClient<R: Sendable>(_ t: Target, _ body: @escaping @Sendable (PostgresClient) async throws -> R) async throws -> R {
@@ -83,30 +89,13 @@ public enum PostgresTable {
                              embeddings: [String: [Float]]? = nil, committedRuns: [String] = []) async throws {
         let t = try target(url: url, table: table)
         let q = SQLIdentifier.quote(table), id = SQLIdentifier.quote(idField)
-        let index = SQLIdentifier.quote("idx_\(table)_topic_id")
         let keys = columns.keys.sorted()
-        let topicIDs = keys.map { columns[$0]!.topicID }, labels = keys.map { columns[$0]!.topicLabel }
-        let scores = keys.map { columns[$0]!.topicScore }, parents = keys.map { columns[$0]!.topicParentID ?? -1 }
-        let runs = keys.map { columns[$0]!.topicRun }
         let vectors: [String]? = embeddings.map { e in keys.map { k in "{" + (e[k] ?? []).map { String(sqlSafe($0)) }.joined(separator: ",") + "}" } }
         try await wrap(t, "writing topic columns to \(table)") {
             try await withClient(t) { client in
                 try await client.withTransaction(logger: logger) { c in
-                    for (name, type) in [("topic_id", "integer"), ("topic_label", "text"), ("topic_score", "double precision"),
-                                         ("topic_parent_id", "integer"), ("topic_run", "text")] {
-                        try await c.query("ALTER TABLE \(unescaped: q) ADD COLUMN IF NOT EXISTS \(unescaped: SQLIdentifier.quote(name)) \(unescaped: type)", logger: logger)
-                    }
-                    try await c.query("""
-                        UPDATE \(unescaped: q) AS d SET topic_id = s.topic_id, topic_label = s.topic_label, topic_score = s.topic_score,
-                            topic_parent_id = NULLIF(s.topic_parent_id, -1), topic_run = s.topic_run
-                        FROM unnest(\(keys)::text[], \(topicIDs)::integer[], \(labels)::text[], \(scores)::float8[], \(parents)::integer[], \(runs)::text[])
-                            AS s(id, topic_id, topic_label, topic_score, topic_parent_id, topic_run)
-                        WHERE d.\(unescaped: id)::text = s.id
-                          AND (d.topic_id IS DISTINCT FROM s.topic_id OR d.topic_label IS DISTINCT FROM s.topic_label
-                               OR d.topic_score IS DISTINCT FROM s.topic_score
-                               OR d.topic_parent_id IS DISTINCT FROM NULLIF(s.topic_parent_id, -1)
-                               OR (d.topic_run = ANY(\(committedRuns)::text[])) IS NOT TRUE)
-                        """, logger: logger)
+                    try await addColumns(c, table: table)
+                    try await update(c, table: table, idField: idField, keys: keys, columns: columns, committedRuns: committedRuns)
                     if let vectors {
                         try await c.query("ALTER TABLE \(unescaped: q) ADD COLUMN IF NOT EXISTS embedding real[]", logger: logger)
                         try await c.query("""
@@ -115,24 +104,91 @@ public enum PostgresTable {
                             WHERE d.\(unescaped: id)::text = s.id AND d.embedding IS DISTINCT FROM s.v::real[]
                             """, logger: logger)
                     }
-                    try await c.query("CREATE INDEX IF NOT EXISTS \(unescaped: index) ON \(unescaped: q) (topic_id)", logger: logger)
-                    try await c.query("""
-                        CREATE TABLE IF NOT EXISTS strata_topics (id integer PRIMARY KEY, label text NOT NULL, description text,
-                            keywords text, size integer NOT NULL, parent_id integer)
-                        """, logger: logger)
-                    try await c.query("ALTER TABLE strata_topics ADD COLUMN IF NOT EXISTS level text NOT NULL DEFAULT 'topic'", logger: logger)
-                    try await c.query("DELETE FROM strata_topics", logger: logger)
-                    try await c.query("""
-                        INSERT INTO strata_topics (id, label, description, keywords, size, parent_id, level)
-                        SELECT id, label, description, keywords, size, NULLIF(parent_id, -1), level
-                        FROM unnest(\(topics.map(\.id))::integer[], \(topics.map(\.label))::text[], \(topics.map(\.description))::text[],
-                                    \(topics.map { $0.keywords.joined(separator: ", ") })::text[], \(topics.map(\.size))::integer[],
-                                    \(topics.map { $0.parentID ?? -1 })::integer[], \(topics.map(\.level.rawValue))::text[])
-                            AS s(id, label, description, keywords, size, parent_id, level)
-                        """, logger: logger)
+                    try await replaceTopics(c, table: table, topics: topics)
                 }
             }
         }
+    }
+
+    /// The sharded fit's part of ``write(url:table:idField:columns:topics:embeddings:committedRuns:)``:
+    /// adds the topic columns and their index and rewrites `strata_topics` (one transaction); the
+    /// assign shards fill the rows (``writeRows(url:table:idField:columns:committedRuns:batch:progress:)``).
+    public static func publishTopics(url: String, table: String, topics: [TopicRow]) async throws {
+        let t = try target(url: url, table: table)
+        try await wrap(t, "writing strata_topics beside \(table)") {
+            try await withClient(t) { client in
+                try await client.withTransaction(logger: logger) { c in
+                    try await addColumns(c, table: table)
+                    try await replaceTopics(c, table: table, topics: topics)
+                }
+            }
+        }
+    }
+
+    /// Fills the topic columns of `columns`' rows, `batch` rows per transaction (each batch is all or
+    /// nothing; a rerun rewrites the same values, and rows already holding them are not touched).
+    /// `progress` gets the rows done after each batch. The columns must exist (``publishTopics``).
+    public static func writeRows(url: String, table: String, idField: String, columns: [String: TopicColumns], committedRuns: [String],
+                                 batch: Int, progress: @escaping @Sendable (Int) async throws -> Void) async throws {
+        let t = try target(url: url, table: table)
+        let keys = columns.keys.sorted()
+        try await wrap(t, "writing topic columns to \(table)") {
+            try await withClient(t) { client in
+                for start in stride(from: 0, to: keys.count, by: max(1, batch)) {
+                    let part = Array(keys[start..<min(start + max(1, batch), keys.count)])
+                    try await client.withTransaction(logger: logger) { c in
+                        try await update(c, table: table, idField: idField, keys: part, columns: columns, committedRuns: committedRuns)
+                    }
+                    try await progress(start + part.count)
+                }
+            }
+        }
+    }
+
+    static func addColumns(_ c: PostgresConnection, table: String) async throws {
+        let q = SQLIdentifier.quote(table), index = SQLIdentifier.quote("idx_\(table)_topic_id")
+        for (name, type) in [("topic_id", "integer"), ("topic_label", "text"), ("topic_score", "double precision"),
+                             ("topic_parent_id", "integer"), ("topic_run", "text")] {
+            try await c.query("ALTER TABLE \(unescaped: q) ADD COLUMN IF NOT EXISTS \(unescaped: SQLIdentifier.quote(name)) \(unescaped: type)", logger: logger)
+        }
+        try await c.query("CREATE INDEX IF NOT EXISTS \(unescaped: index) ON \(unescaped: q) (topic_id)", logger: logger)
+    }
+
+    /// One UPDATE of `keys`' rows; rows already holding their values (from a committed run) are skipped.
+    static func update(_ c: PostgresConnection, table: String, idField: String, keys: [String], columns: [String: TopicColumns],
+                       committedRuns: [String]) async throws {
+        let q = SQLIdentifier.quote(table), id = SQLIdentifier.quote(idField)
+        let topicIDs = keys.map { columns[$0]!.topicID }, labels = keys.map { columns[$0]!.topicLabel }
+        let scores = keys.map { columns[$0]!.topicScore }, parents = keys.map { columns[$0]!.topicParentID ?? -1 }
+        let runs = keys.map { columns[$0]!.topicRun }
+        try await c.query("""
+            UPDATE \(unescaped: q) AS d SET topic_id = s.topic_id, topic_label = s.topic_label, topic_score = s.topic_score,
+                topic_parent_id = NULLIF(s.topic_parent_id, -1), topic_run = s.topic_run
+            FROM unnest(\(keys)::text[], \(topicIDs)::integer[], \(labels)::text[], \(scores)::float8[], \(parents)::integer[], \(runs)::text[])
+                AS s(id, topic_id, topic_label, topic_score, topic_parent_id, topic_run)
+            WHERE d.\(unescaped: id)::text = s.id
+              AND (d.topic_id IS DISTINCT FROM s.topic_id OR d.topic_label IS DISTINCT FROM s.topic_label
+                   OR d.topic_score IS DISTINCT FROM s.topic_score
+                   OR d.topic_parent_id IS DISTINCT FROM NULLIF(s.topic_parent_id, -1)
+                   OR (d.topic_run = ANY(\(committedRuns)::text[])) IS NOT TRUE)
+            """, logger: logger)
+    }
+
+    static func replaceTopics(_ c: PostgresConnection, table: String, topics: [TopicRow]) async throws {
+        try await c.query("""
+            CREATE TABLE IF NOT EXISTS strata_topics (id integer PRIMARY KEY, label text NOT NULL, description text,
+                keywords text, size integer NOT NULL, parent_id integer)
+            """, logger: logger)
+        try await c.query("ALTER TABLE strata_topics ADD COLUMN IF NOT EXISTS level text NOT NULL DEFAULT 'topic'", logger: logger)
+        try await c.query("DELETE FROM strata_topics", logger: logger)
+        try await c.query("""
+            INSERT INTO strata_topics (id, label, description, keywords, size, parent_id, level)
+            SELECT id, label, description, keywords, size, NULLIF(parent_id, -1), level
+            FROM unnest(\(topics.map(\.id))::integer[], \(topics.map(\.label))::text[], \(topics.map(\.description))::text[],
+                        \(topics.map { $0.keywords.joined(separator: ", ") })::text[], \(topics.map(\.size))::integer[],
+                        \(topics.map { $0.parentID ?? -1 })::integer[], \(topics.map(\.level.rawValue))::text[])
+                AS s(id, label, description, keywords, size, parent_id, level)
+            """, logger: logger)
     }
 }
 

@@ -7,6 +7,9 @@ public final class StateDatabase {
     public let db: SQLiteDatabase
     /// Schema version written to `meta`.
     public static let schemaVersion = 1
+    /// A cache shared by the workers of a sharded run (`strata fit --shared`): when set, every
+    /// embedding of this process is read from and stored there instead of in `embedding_cache`.
+    public var sharedEmbeddings: (any EmbeddingCache)?
 
     /// Opens or creates `directory/state.db`, creating the directory when needed.
     public init(directory: String) throws {
@@ -49,6 +52,7 @@ public final class StateDatabase {
         public var found: [Bool] = []
         /// Hashes whose cached vector has another length than the first one found (left unfound).
         public var mismatched = 0
+        public init() {}
     }
 
     /// Reads the cached vectors of `hashes` into one buffer (``CachedRows``), copying each blob straight
@@ -239,6 +243,7 @@ extension StateDatabase {
         public let hash: String
         public let topic: Int
         public let score: Double
+        public init(hash: String, topic: Int, score: Double) { self.hash = hash; self.topic = topic; self.score = score }
     }
 
     /// Every recorded document by id. O(documents).

@@ -204,3 +204,28 @@ func printJSON<T: Encodable>(_ value: T, escapingSlashes: Bool = true) throws {
     e.outputFormatting = escapingSlashes ? [.prettyPrinted, .sortedKeys] : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     print(String(decoding: try e.encode(value), as: UTF8.self))
 }
+
+/// `--shared` and `--shard` of the sharded steps (`strata embed`, `strata assign`).
+struct ShardOptions: ParsableArguments {
+    @Option(help: "PostgreSQL URL of the store the sharded steps share (schema strata): postgres://USER@HOST:PORT/DB. Makes this command one shard of the sharded nightly.")
+    var shared: String?
+
+    @Option(help: "This worker's shard: i/N (0 ≤ i < N). Default: SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX of STRATA_SHARD_COUNT (Kubernetes), else 0/1.")
+    var shard: String?
+
+    /// The shard from `--shard` or the scheduler's variables; the whole corpus (0/1) without either.
+    func resolved() throws -> Shard {
+        try Shard.resolve(option: shard) ?? Shard(index: 0, count: 1)
+    }
+
+    /// Prints the shard's accounting (and a JSON summary event with --json-log).
+    func summarize(_ r: Sharded.Report, step: String, log: LogOptions) {
+        let rate = r.seconds > 0 ? Double(r.processed) / r.seconds : 0
+        if !log.quiet {
+            print("\(step) shard \(r.shard): \(r.documents) documents, \(r.processed) \(step == "embed" ? "embedded" : "written")"
+                  + (r.fresh > 0 ? " (\(r.fresh) not seen by the fit)" : "") + String(format: " in %.1f s (%.0f/s)", r.seconds, rate))
+        }
+        log.reporter.summary(exitCode: 0, seconds: r.seconds, ["step": step, "shard": r.shard.description, "documents": r.documents,
+                                                               "processed": r.processed, "fresh": r.fresh])
+    }
+}

@@ -10,7 +10,45 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var source: SourceOptions
     @OptionGroup var log: LogOptions
+    @OptionGroup var arguments: RunArguments
 
+    func run() async throws {
+        try await arguments.run(try arguments.options(source), log: log)
+    }
+}
+
+/// `strata fit`: the one-node step of the sharded nightly (embed array → fit → assign array).
+struct FitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fit",
+        abstract: "Sharded nightly, step 2 of 3: fit topics over the vectors the embed shards stored, and publish them for the assign shards.",
+        discussion: """
+            `strata run` on one node, except that every vector comes from the shared store (`strata embed --shared` \
+            shards stored them) and the rows are left to `strata assign --shared` shards: the fit publishes the model, \
+            topics and every document's assignment to the store and rewrites strata_topics. Refuses (exit 5) while an \
+            embed shard of the last shard count is unfinished or a document has no vector, naming the shards to rerun. \
+            --state must persist between nights (it holds the previous topics that keep ids stable).
+            """)
+
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var log: LogOptions
+    @OptionGroup var arguments: RunArguments
+
+    @Option(help: "PostgreSQL URL of the store the sharded steps share (schema strata): postgres://USER@HOST:PORT/DB.")
+    var shared: String
+
+    func run() async throws {
+        if arguments.maxCost != nil {
+            throw ValidationError("--max-cost does not apply to `strata fit` (the embed shards spent the embedding): run `strata estimate SOURCE` for the labeling cost")
+        }
+        var options = try arguments.options(source)
+        options.shared = shared
+        try await arguments.run(options, log: log)
+    }
+}
+
+/// The options of a fit (`strata run`, `strata fit`).
+struct RunArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: "Number of topics: auto or an integer ≥ 2. (default: auto)", transform: KChoice.parse)
     var k: KChoice = .auto
 
@@ -33,7 +71,7 @@ struct RunCommand: AsyncParsableCommand {
     var seedTopics: String?
 
     /// The run's options from every group, validated.
-    func options() throws -> RunOptions {
+    func options(_ source: SourceOptions) throws -> RunOptions {
         var options = try RunOptions(source)
         options.k = k
         try labeling.apply(to: &options)
@@ -49,10 +87,10 @@ struct RunCommand: AsyncParsableCommand {
         return options
     }
 
-    func run() async throws {
+    /// Runs the fit and prints its topics; exit 3 with warnings.
+    func run(_ options: RunOptions, log: LogOptions) async throws {
         let start = Date()
         try await reportingErrors(log: log) {
-            let options = try options()
             let reporter = log.reporter
             if let maxCost {
                 let estimate = try await Estimator.estimate(options, storeEmbeddings: true)
@@ -181,8 +219,14 @@ struct AssignCommand: AsyncParsableCommand {
     @Flag(help: "With --text/--stdin: JSON output.")
     var json = false
 
+    @OptionGroup var sharding: ShardOptions
+
+    @Option(help: "With --shared: rows per transaction when writing topic columns.")
+    var batchRows = 5_000
+
     func run() async throws {
         if !text.isEmpty || stdin { return try await assignTexts() }
+        if let shared = sharding.shared { return try await assignShard(shared) }
         let start = Date()
         try await reportingErrors(log: log) {
             var options = try RunOptions(source)
@@ -196,6 +240,20 @@ struct AssignCommand: AsyncParsableCommand {
             }
             let code = log.summarize(result, since: start)
             if code != 0 { throw ExitCode(code) }
+        }
+    }
+
+    /// Sharded nightly, step 3 of 3: this shard's topic columns from the published fit.
+    func assignShard(_ shared: String) async throws {
+        try await reportingErrors(log: log) {
+            guard batchRows >= 1 else { throw StrataError(.usage, "--batch-rows must be at least 1, got \(batchRows)") }
+            var options = try RunOptions(source)
+            options.shared = shared
+            options.assignBatch = batchRows
+            try novelty.apply(to: &options)
+            let shard = try sharding.resolved()
+            let report = try await Sharded.assign(options, shard: shard, reporter: log.reporter)
+            sharding.summarize(report, step: "assign", log: log)
         }
     }
 
