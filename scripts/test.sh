@@ -10,29 +10,21 @@ scripts/fetch-model.sh >/dev/null
 # A current OpenBLAS for strata to load at run time (optional: the system OpenBLAS is the fallback).
 scripts/fetch-openblas.sh >/dev/null || echo "$(basename "$0"): scipy-openblas32 not installed; strata uses the system OpenBLAS" >&2
 
-echo "▸ local LLM server" >&2
+# serve WHAT VAR CMD…: exports VAR as CMD's output (the server's URL or config), or empty with a warning.
+serve() {
+    local what=$1 var=$2 out
+    shift 2
+    echo "▸ $what" >&2
+    if out=$("$@"); then export "$var=$out"; else
+        echo "test.sh: $what did not start; its tests will fail under CI=true" >&2
+        export "$var="
+    fi
+}
 started_llm=0
 if ! scripts/llm-server.sh status >/dev/null 2>&1; then started_llm=1; fi
-if STRATA_TEST_LLM_URL=$(scripts/llm-server.sh start); then
-    export STRATA_TEST_LLM_URL
-else
-    echo "test.sh: the local LLM server did not start; end-to-end LLM tests will fail under CI=true" >&2
-    export STRATA_TEST_LLM_URL=""
-fi
-echo "▸ throwaway PostgreSQL cluster" >&2
-if STRATA_TEST_PG_URL=$(scripts/pg-server.sh start); then
-    export STRATA_TEST_PG_URL
-else
-    echo "test.sh: PostgreSQL did not start; the PostgreSQL tests will fail under CI=true" >&2
-    export STRATA_TEST_PG_URL=""
-fi
-echo "▸ throwaway single-node Slurm cluster" >&2
-if STRATA_TEST_SLURM_CONF=$(scripts/slurm-cluster.sh start); then
-    export STRATA_TEST_SLURM_CONF
-else
-    echo "test.sh: Slurm did not start; the sharded-nightly tests will fail under CI=true" >&2
-    export STRATA_TEST_SLURM_CONF=""
-fi
+serve "local LLM server" STRATA_TEST_LLM_URL scripts/llm-server.sh start
+serve "throwaway PostgreSQL cluster" STRATA_TEST_PG_URL scripts/pg-server.sh start
+serve "throwaway single-node Slurm cluster" STRATA_TEST_SLURM_CONF scripts/slurm-cluster.sh start
 cleanup() {
     if [ "$started_llm" = 1 ]; then scripts/llm-server.sh stop >/dev/null 2>&1 || true; fi
     scripts/pg-server.sh stop >/dev/null 2>&1 || true

@@ -7,10 +7,30 @@ import StrataStore
 public enum DocumentStore {
     /// Reads and validates the documents of `location` (see ``SourceReader/read(_:options:)``).
     public static func read(_ location: SourceLocation, options: ReadOptions) async throws -> ReadResult {
+        defer { Heap.trim() }
         if case let .postgres(url, table) = location {
             return try await PostgresTable.read(url: url, table: table, options: options)
         }
         return try SourceReader.read(location, options: options)
+    }
+
+    /// The documents of one shard: PostgreSQL selects the shard's rows itself; other sources are read
+    /// whole and filtered. Either way the result is checked against ``Shard/owns(_:)``.
+    public static func read(_ location: SourceLocation, options: ReadOptions, shard: Shard) async throws -> ReadResult {
+        defer { Heap.trim() }
+        var read: ReadResult
+        if case let .postgres(url, table) = location {
+            read = try await PostgresTable.read(url: url, table: table, options: options, shard: (shard.index, shard.count))
+        } else {
+            read = try SourceReader.read(location, options: options)
+        }
+        let all = read.documents.count
+        read.documents.removeAll { !shard.owns($0.id) }
+        if case .postgres = location, read.documents.count != all {
+            throw StrataError(.failed, "\(location): the server's shard \(shard) selection disagrees with Strata's for \(all - read.documents.count) id(s) "
+                              + "(ids whose text form differs between PostgreSQL and JSON, e.g. floating-point ids?): use a text or integer id column")
+        }
+        return read
     }
 
     /// Writes the topic columns where the documents live; `embeddings` (PostgreSQL only) also fills an

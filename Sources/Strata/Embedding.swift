@@ -18,6 +18,39 @@ public struct EmbeddingResult: Sendable {
 
 /// Creates embedders from a spec and embeds documents through the state database's cache.
 public enum EmbeddingStage {
+    /// Texts embedded (and stored) per round: bounds what a run holds beside the n × d result
+    /// (700k documents would otherwise hold three n × d copies, 3.2 GB) and keeps finished rounds
+    /// in the cache when a run is interrupted.
+    static let storeChunk = 32_768
+
+    /// Embeds the texts of `missing` (first rows of uncached hashes) in rounds of ``storeChunk``:
+    /// each round's vectors go into their rows of `rows` and, when `cache` is given, into the cache.
+    /// - Returns: tokens counted by `tokenCounter` (0 without one).
+    static func embedMissing(_ missing: [Int], of documents: [Document], hashes: [String], into rows: inout StateDatabase.CachedRows,
+                             embedder: any Embedder, cache: (any EmbeddingCache)?, tokenCounter: ((String) -> Int)?,
+                             reporter: RunReporter) async throws -> Int {
+        var tokens = 0
+        for start in stride(from: 0, to: missing.count, by: storeChunk) {
+            try Task.checkCancellation()
+            let part = missing[start..<min(start + storeChunk, missing.count)]
+            let texts = part.map { documents[$0].text }
+            if let tokenCounter { tokens += texts.reduce(0) { $0 + tokenCounter($1) } }
+            let total = missing.count
+            let batch = try await embedder.embed(texts) { done, _ in reporter.progress("embed", done: start + done, total: total) }
+            if rows.dimension == 0 {
+                rows.dimension = batch.dimension
+                rows.vectors = [Float](repeating: 0, count: documents.count * batch.dimension)
+            }
+            guard batch.dimension == rows.dimension else {
+                throw StrataError(.failed, "embedding cache holds vectors of \(rows.dimension) dimensions, the embedder gives \(batch.dimension); delete the state directory's cache and rerun")
+            }
+            let d = rows.dimension
+            for (o, i) in part.enumerated() { rows.vectors.replaceSubrange((i * d)..<((i + 1) * d), with: batch.row(o)) }
+            try await cache?.storeEmbeddings(model: embedder.fingerprint, part.enumerated().map { (o, i) in (hash: hashes[i], vector: Array(batch.row(o))) })
+        }
+        return tokens
+    }
+
     /// One MiniLM per process: a run embeds documents, label candidates, confidences and parent
     /// candidates, and each fresh `MiniLMEmbedder` reads 90 MB of weights.
     private static let sharedMiniLM = Mutex<MiniLMEmbedder?>(nil)
@@ -97,24 +130,19 @@ public enum EmbeddingStage {
         if !missing.isEmpty {
             guard let embedder = try makeEmbedder(spec, baseURL: baseURL) else { fatalError("unreachable: field specs return above") }
             precondition(embedder.fingerprint == fingerprint, "EmbeddingStage.fingerprint out of step with \(embedder.fingerprint)")
-            let texts = missing.map { documents[$0].text }
-            if let tokenCounter { tokens = texts.reduce(0) { $0 + tokenCounter($1) } }
-            let batch = try await embedder.embed(texts) { done, total in reporter.progress("embed", done: done, total: total) }
-            if rows.dimension == 0 {
-                rows.dimension = batch.dimension
-                rows.vectors = [Float](repeating: 0, count: documents.count * batch.dimension)
-            }
-            guard batch.dimension == rows.dimension else { throw mismatch }
-            let entries = missing.enumerated().map { (o, i) in (hash: hashes[i], vector: Array(batch.row(o))) }
+            tokens = try await embedMissing(missing, of: documents, hashes: hashes, into: &rows, embedder: embedder, cache: store ? cache : nil,
+                                            tokenCounter: tokenCounter, reporter: reporter)
             // Every row of a missing hash (documents with identical text share one) gets the new vector.
             let d = rows.dimension
-            for (i, h) in hashes.enumerated() where !rows.found[i] {
-                let o = slot[h]!
-                rows.vectors.replaceSubrange((i * d)..<((i + 1) * d), with: batch.row(o))
+            rows.vectors.withUnsafeMutableBufferPointer { v in
+                for (i, h) in hashes.enumerated() where !rows.found[i] && missing[slot[h]!] != i {
+                    let first = missing[slot[h]!]
+                    (v.baseAddress! + i * d).update(from: v.baseAddress! + first * d, count: d)
+                }
             }
-            if store { try await cache.storeEmbeddings(model: fingerprint, entries) }
         }
         let dim = rows.dimension, storage = rows.vectors
+        rows.vectors = []   // `storage` is now the only reference: normalising works in place, no second n × d copy
         let m = try Matrix(rows: documents.count, cols: dim, storage: storage).normalizedRows()
         return EmbeddingResult(matrix: m, embedded: missing.count, cached: cachedCount,
                                tokens: tokens, fingerprint: fingerprint)

@@ -32,15 +32,13 @@ public enum Sharded {
         return store
     }
 
-    /// This shard's documents (source order). Every worker reads the whole table and keeps its own:
-    /// O(n) read per worker (BENCHMARKS.md measures what that costs).
+    /// This shard's documents (source order); PostgreSQL sends only the shard's rows.
     static func documents(_ options: RunOptions, shard: Shard, reporter: RunReporter) async throws -> [Document] {
         reporter.stage("read \(options.source) (shard \(shard))")
-        let read = try await DocumentStore.read(options.source, options: options.read)
+        let read = try await DocumentStore.read(options.source, options: options.read, shard: shard)
         if read.skipped > 0 { reporter.warning("skipped \(read.skipped) invalid record(s)") }
-        let mine = read.documents.filter { shard.owns($0.id) }
-        reporter.info("\(mine.count) of \(read.documents.count) documents in shard \(shard)")
-        return mine
+        reporter.info("\(read.documents.count) documents in shard \(shard)")
+        return read.documents
     }
 
     /// Runs `body` as one attempt of `shard` in the ledger: running → done, or failed with the error
@@ -59,8 +57,8 @@ public enum Sharded {
             return Report(shard: shard, documents: documents, processed: processed, seconds: Date().timeIntervalSince(t0))
         } catch {
             let why = error is CancellationError ? "interrupted (SIGTERM/SIGINT)" : String(describing: error)
-            try? await store.updateShard(source: source, step: step, shard: shard.index, count: shard.count, processed: 0,
-                                         seconds: Date().timeIntervalSince(t0), status: "failed", error: why)
+            try? await store.updateShard(source: source, step: step, shard: shard.index, count: shard.count, processed: nil,
+                                         seconds: nil, status: "failed", error: why)
             throw error
         }
     }

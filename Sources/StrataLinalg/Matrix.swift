@@ -110,11 +110,12 @@ public struct Matrix: Sendable, Equatable {
     }
 
     /// A copy with every non-zero row scaled to unit Euclidean norm (zero rows stay zero).
-    public func normalizedRows() -> Matrix {
-        var out = self
-        let c = cols
+    /// Consuming: a uniquely held matrix (a temporary, or one moved in) is normalised in place.
+    public consuming func normalizedRows() -> Matrix {
+        let c = cols, n = rows
+        var out = consume self
         out.storage.withUnsafeMutableBufferPointer { p in
-            for r in 0..<rows {
+            for r in 0..<n {
                 let row = p.baseAddress! + r * c
                 var s: Float = 0
                 for j in 0..<c { s += row[j] * row[j] }

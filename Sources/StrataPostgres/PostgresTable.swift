@@ -59,13 +59,19 @@ public enum PostgresTable {
 
     /// Reads every row (ordered by the id column) as a JSON object: the id and text fields become the
     /// document, every other column its metadata. Rows stream from the server. O(rows).
-    public static func read(url: String, table: String, options: ReadOptions) async throws -> ReadResult {
+    /// - Parameter shard: only the rows of shard `index` of `count`, chosen by the server with the
+    ///   partition of `Strata.Shard` (first 8 bytes of SHA-256 of the id's text, unsigned, mod count),
+    ///   so a worker receives its own rows only.
+    public static func read(url: String, table: String, options: ReadOptions,
+                            shard: (index: Int, count: Int)? = nil) async throws -> ReadResult {
         let t = try target(url: url, table: table)
         let q = SQLIdentifier.quote(table), id = SQLIdentifier.quote(options.idField)
+        let filter = shard.map { "WHERE \(shardExpression("t." + id, count: $0.count)) = \($0.index)" } ?? ""
         let rows: [String] = try await wrap(t, "reading \(table)") {
             try await withClient(t) { client in
                 var out: [String] = []
-                let seq = try await client.query("SELECT row_to_json(t)::text FROM \(unescaped: q) t ORDER BY \(unescaped: id)", logger: logger)
+                let seq = try await client.query("SELECT row_to_json(t)::text FROM \(unescaped: q) t \(unescaped: filter) ORDER BY \(unescaped: id)",
+                                                 logger: logger)
                 for try await (json) in seq.decode(String.self) { out.append(json) }
                 return out
             }
@@ -79,6 +85,13 @@ public enum PostgresTable {
             try collector.add(SourceReader.record(object, source: t.display, row: n + 1, options: options))
         }
         return collector.result
+    }
+
+    /// SQL for the shard (0 ..< count) of the row whose id column is `column`: the first 16 hex digits
+    /// of SHA-256 of the id's UTF-8 text as an unsigned 64-bit number, mod `count`.
+    static func shardExpression(_ column: String, count: Int) -> String {
+        let signed = "('x' || left(encode(sha256(convert_to(\(column)::text, 'UTF8')), 'hex'), 16))::bit(64)::bigint::numeric"
+        return "mod(mod(\(signed) + 18446744073709551616, 18446744073709551616), \(count))::integer"
     }
 
     /// Adds (if missing) and fills `topic_id`, `topic_label`, `topic_score`, `topic_parent_id`,

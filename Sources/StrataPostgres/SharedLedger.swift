@@ -68,11 +68,13 @@ extension SharedStore {
     }
 
     /// Progress of a running shard; with `status` `done` or `failed` (and `error`) it ends the attempt.
-    public func updateShard(source: String, step: String, shard: Int, count: Int, processed: Int, seconds: Double,
+    /// `processed` and `seconds` nil keep the last progress (a failed attempt reports how far it got).
+    public func updateShard(source: String, step: String, shard: Int, count: Int, processed: Int?, seconds: Double?,
                             status: String = "running", error: String? = nil) async throws {
         try await run("recording shard \(shard)/\(count) of \(step)") { client in
             try await client.query("""
-                UPDATE strata.shards SET processed = \(processed), seconds = \(seconds), updated = now(), status = \(status),
+                UPDATE strata.shards SET processed = coalesce(\(processed), processed), seconds = coalesce(\(seconds), seconds),
+                    updated = now(), status = \(status),
                     error = \(error), finished = CASE WHEN \(status) = 'done' THEN now() ELSE NULL END
                 WHERE source = \(source) AND step = \(step) AND shard_count = \(count) AND shard = \(shard)
                 """, logger: Self.logger)

@@ -269,9 +269,9 @@ enum JSONLReader {
             let what = fields[options.textField] == nil ? "missing" : "non-string"
             return .invalid(SourceError(file: file, line: line, "\(what) text field \"\(options.textField)\" for id \"\(id)\" (set --text-field)"))
         }
-        var meta = fields
-        meta[options.idField] = nil
-        meta[options.textField] = nil
+        // Filtered, not copied-and-removed: removing keys keeps the copy's storage (a few hundred bytes a
+        // document, ~0.2 GB over 700k documents with no other field).
+        let meta = fields.filter { $0.key != options.idField && $0.key != options.textField }
         return .document(Document(id: id, text: text, metadata: meta, location: "\(file):\(line)"))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Strata
+@testable import StrataPostgres
 import Testing
 
 /// The sharded nightly (issue 14) under the real single-node Slurm cluster `scripts/test.sh` starts
@@ -263,5 +264,20 @@ struct ShardedStepsTests {
         #expect(try PostgresTests.psql(url, "SELECT string_agg(xmin::text, ',' ORDER BY id) FROM docs") == versions, "a rerun shard rewrote rows")
         let bad = try strata(["embed", "corpora/sample/x.jsonl", "--shared", url, "--out", "/tmp/x.npy"])
         #expect(bad.status == 2)
+    }
+
+    @Test("the server selects a shard's rows with the same partition as Shard.of (N = 1, 3, 7, 64; unicode and integer ids)")
+    func serverPartition() throws {
+        guard let base = require(PostgresTests.pgURL, "PostgreSQL (STRATA_TEST_PG_URL, started by scripts/test.sh)") else { return }
+        let url = try ShardedSlurmTests.database(base, rows: try ShardedSlurmTests.packages(0..<2_000) + [("ü-日本-☃", "x"), ("12345", "y")])
+        for n in [1, 3, 7, 64] {
+            let rows = try PostgresTests.psql(url, "SELECT id || '|' || \(PostgresTable.shardExpression("id", count: n)) FROM docs")
+                .split(separator: "\n")
+            #expect(rows.count == 2_002)
+            let wrong = rows.filter { line in
+                let f = line.split(separator: "|"); return Int(f.last!)! != Shard.of(f.dropLast().joined(separator: "|"), count: n)
+            }
+            #expect(wrong.isEmpty, "N = \(n): \(wrong.prefix(3))")
+        }
     }
 }
