@@ -13,7 +13,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var arguments: RunArguments
 
     func run() async throws {
-        try await arguments.run(try arguments.options(source), log: log)
+        try await arguments.run(log: log) { try arguments.options(source) }
     }
 }
 
@@ -41,9 +41,11 @@ struct FitCommand: AsyncParsableCommand {
         if arguments.maxCost != nil {
             throw ValidationError("--max-cost does not apply to `strata fit` (the embed shards spent the embedding): run `strata estimate SOURCE` for the labeling cost")
         }
-        var options = try arguments.options(source)
-        options.shared = shared
-        try await arguments.run(options, log: log)
+        try await arguments.run(log: log) {
+            var options = try arguments.options(source)
+            options.shared = shared
+            return options
+        }
     }
 }
 
@@ -87,10 +89,12 @@ struct RunArguments: ParsableArguments {
         return options
     }
 
-    /// Runs the fit and prints its topics; exit 3 with warnings.
-    func run(_ options: RunOptions, log: LogOptions) async throws {
+    /// Runs the fit and prints its topics; exit 3 with warnings. `makeOptions` runs inside the error
+    /// reporting, so its usage errors exit 2 with a summary event.
+    func run(log: LogOptions, _ makeOptions: () throws -> RunOptions) async throws {
         let start = Date()
         try await reportingErrors(log: log) {
+            let options = try makeOptions()
             let reporter = log.reporter
             if let maxCost {
                 let estimate = try await Estimator.estimate(options, storeEmbeddings: true)
