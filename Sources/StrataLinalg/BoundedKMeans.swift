@@ -6,18 +6,18 @@ import Foundation
 /// the upper bound (one O(d) distance) is recomputed against all centres with a GEMM over the gathered
 /// failing rows of its tile.
 ///
-/// Exactness under floating point: Lloyd's arg-min compares ‖c‖² − 2x·c computed in `Float` by SGEMM,
-/// whose error is at most E = γ·(‖x‖² + max‖c‖²) with γ = (d + 4)·ε_Float (a worst-case dot-product
-/// bound, BLAS blocking and FMA included). A row is skipped only when upper² + 2E < lower², so no
-/// rounding of Lloyd's own comparison could have picked another centre; bounds are kept in `Double`
-/// and widened by the same allowance whenever they come from `Float` distances.
+/// Exactness under floating point: every assignment, Lloyd's and the recomputed rows here, follows
+/// ``NearestCentre``, whose answer depends on the row and the centres only (not on the BLAS kernel nor
+/// on how many rows one GEMM holds). Its `Float` scores are within E = γ·(‖x‖² + max‖c‖²) of the truth;
+/// a row is skipped only when upper² + 2E < lower², i.e. its centre is nearer than every other by more
+/// than any rounding, so the rule would keep it too. Bounds are kept in `Double` and widened by the
+/// same allowance whenever they come from `Float` distances.
 ///
-/// Centroid sums are kept up to date in `Double` from the rows that changed centre (so rows that keep
-/// theirs are never read: the pass costs O(n) memory traffic for the bounds, not O(n·d) for the data).
-/// They differ from Lloyd's float tile sums by rounding only (≈1e-7 relative), and the centroids a fit
-/// returns are recomputed from its final labels in Lloyd's own order (``BoundedPass/lloydSums``), so
-/// equal labels give bit-identical centroids. Labels can differ from Lloyd's only for a row whose two
-/// nearest centres are within float rounding of each other, where either is a nearest centre.
+/// After each pass the centroid sums are recomputed from the labels in Lloyd's own order
+/// (``BoundedPass/lloydSums``: O(n·d) additions, against the O(n·k·d) of the distances it saves), so
+/// equal labels give bit-identical centroids in every iteration, and a bounded fit follows Lloyd's
+/// trajectory exactly: the same labels, centroids and iteration count (tested under every OpenBLAS
+/// kernel this CPU runs, `scripts/kernel-matrix.sh`).
 struct HamerlyBounds {
     /// ≥ true Euclidean distance from each row to its assigned centre.
     var upper: [Double]
@@ -25,14 +25,11 @@ struct HamerlyBounds {
     var lower: [Double]
     /// Rounding allowance factor γ.
     let gamma: Double
-    /// Per-cluster sums (k × d) and sizes of the rows as currently labelled.
-    var sums: [Double] = []
-    var counts: [Int] = []
 
     init(rows: Int, cols: Int) {
         upper = [Double](repeating: .infinity, count: rows)
         lower = [Double](repeating: 0, count: rows)
-        gamma = Double(cols + 4) * Double(Float.ulpOfOne)
+        gamma = NearestCentre.gamma(cols: cols)
     }
 
     /// Largest squared centre norm; with ‖x‖² it scales the allowance E.
@@ -40,12 +37,8 @@ struct HamerlyBounds {
         Double(c.rowSquaredNorms().max() ?? 0)
     }
 
-    /// Bounds from an exact pass: squared distances to the nearest and second-nearest centres, and the
-    /// pass's centroid sums and counts (before any empty-cluster relocation).
-    mutating func reset(distances: [Float], second: [Float], xNorms: [Float], centroids: Matrix,
-                        pass: AssignmentEngine.Pass) {
-        sums = pass.sums
-        counts = pass.counts
+    /// Bounds from an exact pass: squared distances to the nearest and second-nearest centres.
+    mutating func reset(distances: [Float], second: [Float], xNorms: [Float], centroids: Matrix) {
         let cmax2 = Self.maxSquaredNorm(centroids)
         for i in upper.indices {
             let e = gamma * (Double(xNorms[i]) + cmax2)
@@ -101,9 +94,9 @@ struct BoundedPass {
         var skipped = 0, tightened = 0, recomputed = 0
     }
 
-    /// Updates `labels` and `bounds` for `centroids` and returns the centroid sums and counts; the pass's
-    /// inertia is Σ upper² (an upper bound) when `wantInertia`, NaN otherwise (an O(n) sum only progress
-    /// reporting reads). O(n + r·k·d) for r recomputed rows.
+    /// Updates `labels` and `bounds` for `centroids` and returns Lloyd's centroid sums and counts for the
+    /// new labels; the pass's inertia is Σ upper² (an upper bound) when `wantInertia`, NaN otherwise (an
+    /// O(n) sum only progress reporting reads). O(n·d + r·k·d) for r recomputed rows.
     func assign(_ x: Matrix, xNorms: [Float], centroids: Matrix, labels: inout [Int],
                 bounds: inout HamerlyBounds, wantInertia: Bool) -> (AssignmentEngine.Pass, Stats) {
         let n = x.rows, d = x.cols, k = centroids.rows
@@ -111,14 +104,12 @@ struct BoundedPass {
         let tiles = (n + tile - 1) / tile
         let (workers, blasThreads) = parallelism.plan
         let w = max(1, min(workers, tiles))
-        var sums = [Double](repeating: 0, count: w * k * d)   // per-worker changes
-        var counts = [Int](repeating: 0, count: w * k)
         var stats = [Stats](repeating: Stats(), count: w)
         let half = HamerlyBounds.halfSeparation(centroids)
         let cNorms = centroids.rowSquaredNorms()
         let cmax2 = HamerlyBounds.maxSquaredNorm(centroids)
         let gamma = bounds.gamma
-        withPointers(x, xNorms, centroids, cNorms, half, &labels, &bounds, &sums, &counts, &stats) { p in
+        withPointers(x, xNorms, centroids, cNorms, half, &labels, &bounds, &stats) { p in
             let ctx = Context(p: p, n: n, d: d, k: k, tile: tile, gamma: gamma, cmax2: cmax2)
             BLAS.withThreads(ifSet: blasThreads) {
                 Parallel.chunks(count: tiles, workers: w) { wi, tr in Self.run(ctx, worker: wi, tiles: tr) }
@@ -126,20 +117,19 @@ struct BoundedPass {
         }
         var total = Stats()
         for wi in 0..<w {
-            for j in 0..<k { bounds.counts[j] += counts[wi * k + j] }
-            for i in 0..<(k * d) { bounds.sums[i] += sums[wi * k * d + i] }
             total.skipped += stats[wi].skipped; total.tightened += stats[wi].tightened
             total.recomputed += stats[wi].recomputed
         }
         let inertia = wantInertia ? bounds.upper.reduce(0.0) { $0 + $1 * $1 } : .nan
-        return (AssignmentEngine.Pass(sums: bounds.sums, counts: bounds.counts, inertia: inertia), total)
+        let exact = Self.lloydSums(x, labels: labels, k: k, parallelism: parallelism)
+        return (AssignmentEngine.Pass(sums: exact.sums, counts: exact.counts, inertia: inertia), total)
     }
 
     struct Pointers: @unchecked Sendable {
         let x: UnsafePointer<Float>, xNorms: UnsafePointer<Float>, c: UnsafePointer<Float>, cNorms: UnsafePointer<Float>
         let half: UnsafePointer<Double>, labels: UnsafeMutablePointer<Int>
         let upper: UnsafeMutablePointer<Double>, lower: UnsafeMutablePointer<Double>
-        let sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>, stats: UnsafeMutablePointer<Stats>
+        let stats: UnsafeMutablePointer<Stats>
     }
 
     struct Context: Sendable {
@@ -149,21 +139,19 @@ struct BoundedPass {
     }
 
     private func withPointers(_ x: Matrix, _ xNorms: [Float], _ c: Matrix, _ cNorms: [Float], _ half: [Double],
-                              _ labels: inout [Int], _ bounds: inout HamerlyBounds, _ sums: inout [Double],
-                              _ counts: inout [Int], _ stats: inout [Stats], _ body: (Pointers) -> Void) {
+                              _ labels: inout [Int], _ bounds: inout HamerlyBounds, _ stats: inout [Stats],
+                              _ body: (Pointers) -> Void) {
         x.withUnsafeBufferPointer { xp in c.withUnsafeBufferPointer { cp in
         xNorms.withUnsafeBufferPointer { xnp in cNorms.withUnsafeBufferPointer { cnp in half.withUnsafeBufferPointer { hp in
         labels.withUnsafeMutableBufferPointer { lp in bounds.upper.withUnsafeMutableBufferPointer { up in
-        bounds.lower.withUnsafeMutableBufferPointer { lop in sums.withUnsafeMutableBufferPointer { sp in
-        counts.withUnsafeMutableBufferPointer { cntp in stats.withUnsafeMutableBufferPointer { stp in
+        bounds.lower.withUnsafeMutableBufferPointer { lop in stats.withUnsafeMutableBufferPointer { stp in
             body(Pointers(x: xp.baseAddress!, xNorms: xnp.baseAddress!, c: cp.baseAddress!, cNorms: cnp.baseAddress!,
                           half: hp.baseAddress!, labels: lp.baseAddress!, upper: up.baseAddress!, lower: lop.baseAddress!,
-                          sums: sp.baseAddress!, counts: cntp.baseAddress!, stats: stp.baseAddress!))
-        } } } } } } } } } } }
+                          stats: stp.baseAddress!))
+        } } } } } } } } }
     }
 
-    /// One worker's tiles: bound tests, then a gathered GEMM for the rows that fail, whose moves are
-    /// added to the worker's share of the sum changes.
+    /// One worker's tiles: bound tests, then a gathered GEMM for the rows that fail.
     static func run(_ ctx: Context, worker: Int, tiles: Range<Int>) {
         let k = ctx.k, d = ctx.d, p = ctx.p
         let gathered = UnsafeMutablePointer<Float>.allocate(capacity: ctx.tile * d)
@@ -172,12 +160,11 @@ struct BoundedPass {
         var failing: [Int] = []
         failing.reserveCapacity(ctx.tile)
         var stats = Stats()
-        let delta = Delta(sums: p.sums + worker * k * d, counts: p.counts + worker * k)
         for t in tiles {
             let r0 = t * ctx.tile, r1 = min(ctx.n, r0 + ctx.tile)
             failing.removeAll(keepingCapacity: true)
             for i in r0..<r1 where !provenUnchanged(ctx, row: i, stats: &stats) { failing.append(i) }
-            if !failing.isEmpty { recompute(ctx, rows: failing, gathered: gathered, scratch: scratch, delta: delta) }
+            if !failing.isEmpty { recompute(ctx, rows: failing, gathered: gathered, scratch: scratch) }
             stats.recomputed += failing.count
         }
         p.stats[worker] = stats
@@ -207,9 +194,10 @@ struct BoundedPass {
     }
 
     /// Full assignment of the listed rows: gathered into one block, one SGEMM against all centres, the
-    /// arg-min as ``AssignmentEngine`` takes it, new bounds from the two smallest distances.
+    /// arg-min by ``NearestCentre`` as in ``AssignmentEngine``, new bounds from the chosen and the
+    /// smallest other score.
     static func recompute(_ ctx: Context, rows: [Int], gathered: UnsafeMutablePointer<Float>,
-                          scratch: UnsafeMutablePointer<Float>, delta: Delta) {
+                          scratch: UnsafeMutablePointer<Float>) {
         let k = ctx.k, d = ctx.d, p = ctx.p, m = rows.count
         for (r, i) in rows.enumerated() {
             (gathered + r * d).update(from: p.x + i * d, count: d)
@@ -218,39 +206,17 @@ struct BoundedPass {
         BLAS.sgemm(.none, .transpose, m: m, n: k, k: d, alpha: -2, a: gathered, lda: d, b: p.c, ldb: d,
                    beta: 1, c: scratch, ldc: k)
         for (r, i) in rows.enumerated() {
-            // One pass: the first index of the minimum (as AssignmentEngine takes it) and the runner-up.
-            let row = scratch + r * k
-            var best = row[0], second = Float.infinity, idx = 0
-            for j in 1..<max(k, 1) {
-                let v = row[j]
-                if v < best { second = best; best = v; idx = j } else if v < second { second = v }
-            }
             let xn = Double(p.xNorms[i])
             let e = ctx.gamma * (xn + ctx.cmax2)
-            let old = p.labels[i]
-            if idx != old {
-                p.labels[i] = idx
-                delta.move(p.x + i * d, count: d, from: old, to: idx)
-            }
-            p.upper[i] = (max(0, Double(best) + xn) + e).squareRoot()
-            p.lower[i] = max(0, Double(second) + xn - e).squareRoot()
+            let choice = NearestCentre.choose(scores: scratch + r * k, k: k, x: p.x + i * d, centres: p.c, d: d, allowance: e)
+            p.labels[i] = choice.index
+            p.upper[i] = (max(0, Double(choice.score) + xn) + e).squareRoot()
+            p.lower[i] = max(0, Double(choice.second) + xn - e).squareRoot()
         }
     }
 }
 
 extension BoundedPass {
-    /// One worker's changes to the centroid sums (k × d, Double) and sizes.
-    struct Delta {
-        let sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>
-
-        func move(_ row: UnsafePointer<Float>, count d: Int, from old: Int, to new: Int) {
-            let o = sums + old * d, n = sums + new * d
-            for j in 0..<d { let v = Double(row[j]); o[j] -= v; n[j] += v }
-            counts[old] -= 1
-            counts[new] += 1
-        }
-    }
-
     /// Centroid sums and sizes for `labels` accumulated exactly as ``AssignmentEngine`` does (the same
     /// tiles, workers, row order and per-worker `Double` sums reduced in worker order), so the centroids
     /// made from them equal plain Lloyd's bit for bit. O(n·d).

@@ -35,9 +35,9 @@ public enum KMeans {
         /// Every iteration computes all n·k distances with the fused GEMM pass: 2·n·k·d flops.
         case lloyd
         /// Hamerly's bounds (``HamerlyBounds``) skip the rows whose nearest centre provably did not change;
-        /// the rest are recomputed with GEMM. Same labels and centroids as `.lloyd` (bit-identical
-        /// centroids for equal labels; a row whose two nearest centres tie within float rounding may
-        /// take either). O(n·d) per iteration once few rows move; 16 bytes of bounds per row.
+        /// the rest are recomputed with GEMM. The same labels, bit-identical centroids and the same
+        /// iteration count as `.lloyd`, under every BLAS kernel (both follow ``NearestCentre``). O(n·d)
+        /// per iteration once few rows move; 16 bytes of bounds per row.
         case hamerly
     }
 
@@ -84,6 +84,8 @@ public enum KMeans {
         /// Called after every Lloyd iteration with (restart, iteration, inertia of the labels just computed;
         /// after a bounded pass, Σ upper bound², which is ≥ the inertia).
         public var progress: (@Sendable (Int, Int, Double) -> Void)? = nil
+        /// Polled before every iteration and k-means++ step: once set, the fit throws `CancellationError`.
+        public var stop: StopFlag? = nil
 
         public init(k: Int) { self.k = k }
     }
@@ -104,7 +106,7 @@ public enum KMeans {
             case .centroids(let c): initial = c
             case .kMeansPlusPlus:
                 initial = try kMeansPlusPlus(x, k: options.k, rng: &rng, xNorms: xNorms,
-                                             parallelism: options.parallelism).centroids
+                                             parallelism: options.parallelism, stop: options.stop).centroids
             }
             let model = try lloyd(x, xNorms: xNorms, initial: initial, options: options,
                                   tolScaled: tolScaled, restart: restart)
@@ -169,7 +171,7 @@ public enum KMeans {
     }
 
     static func kMeansPlusPlus(_ x: Matrix, k: Int, rng: inout SeededGenerator, xNorms: [Float],
-                               parallelism: Parallelism) throws -> (centroids: Matrix, inertia: Double) {
+                               parallelism: Parallelism, stop: StopFlag? = nil) throws -> (centroids: Matrix, inertia: Double) {
         let n = x.rows, d = x.cols
         let trials = 2 + Int(log(Double(k)))
         var chosen = [Int(rng.next() % UInt64(n))]
@@ -177,6 +179,7 @@ public enum KMeans {
         var potential = closest.reduce(0.0) { $0 + Double($1) }
         var cumulative = [Double](repeating: 0, count: n)
         for _ in 1..<max(1, k) {
+            try stop?.check()
             guard potential > 0 else { throw LinalgError.tooFewDistinctPoints(k: k) }
             var acc = 0.0
             for i in 0..<n { acc += Double(closest[i]); cumulative[i] = acc }
@@ -249,7 +252,6 @@ public enum KMeans {
                       tolScaled: Double, restart: Int) throws -> KMeansModel {
         let n = x.rows, k = options.k
         var centroids = options.metric == .cosine ? initial.normalizedRows() : initial
-        var previousCentroids = centroids
         var labels = [Int](repeating: -1, count: n)
         var distances = [Float](repeating: 0, count: n)
         var second: [Float] = []
@@ -258,6 +260,7 @@ public enum KMeans {
         var bounds = HamerlyBounds(rows: bounded == nil ? 0 : n, cols: x.cols)
         var iterations = 0, strict = false, exactLast = true, rowsAssigned = 0, lastRecomputed = 0
         for it in 0..<options.maxIterations {
+            try options.stop?.check()
             iterations = it + 1
             let previous = labels
             // Bounds pay off once most rows stay put; while more than half were recomputed last time, the
@@ -273,7 +276,7 @@ public enum KMeans {
                 pass = engine.assign(x, xNorms: xNorms, centroids: centroids, labels: &labels, distances: &distances,
                                      secondBuffer: &second, wantSecond: bounded != nil, accumulate: true)
                 if bounded != nil {
-                    bounds.reset(distances: distances, second: second, xNorms: xNorms, centroids: centroids, pass: pass!)
+                    bounds.reset(distances: distances, second: second, xNorms: xNorms, centroids: centroids)
                 }
             }
             var sums = pass!.sums, counts = pass!.counts
@@ -282,15 +285,10 @@ public enum KMeans {
             var shift = 0.0
             for i in 0..<(k * x.cols) { let v = Double(next.storage[i] - centroids.storage[i]); shift += v * v }
             if bounded != nil { bounds.move(labels: labels, from: centroids, to: next) }
-            previousCentroids = centroids
             centroids = next
             options.progress?(restart, iterations, pass!.inertia)
             if labels == previous { strict = true; break }
             if shift <= tolScaled { break }
-        }
-        if !exactLast {  // the bounded passes kept Double sums: the returned centroids are Lloyd's own
-            let exact = BoundedPass.lloydSums(x, labels: labels, k: k, parallelism: options.parallelism)
-            centroids = updatedCentroids(sums: exact.sums, counts: exact.counts, old: previousCentroids, metric: options.metric)
         }
         if !strict || !exactLast {
             var unused: [Float] = []
@@ -405,9 +403,9 @@ struct AssignmentEngine {
         return parallelism == .blas ? 4096 : max(64, min(512, 65536 / max(k, 1)))
     }
 
-    /// Assigns every row of `x` to its nearest centroid: SGEMM per tile (−2·x·cᵀ added to ‖c‖²), then a
-    /// fused arg-min and, when `accumulate`, per-worker centroid sums in `Double` (so that the bounded
-    /// iterations, which update sums by the rows that move, agree with them to ~1e-13 relative). Writes labels and squared
+    /// Assigns every row of `x` to its nearest centroid: SGEMM per tile (−2·x·cᵀ added to ‖c‖²), then
+    /// ``NearestCentre``'s kernel-independent arg-min and, when `accumulate`, per-worker centroid sums in
+    /// `Double` (``BoundedPass/lloydSums`` repeats them in the same order). Writes labels and squared
     /// distances; when `wantSecond`, `second` receives the second-smallest squared distance.
     func assign(_ x: Matrix, xNorms: [Float], centroids: Matrix, labels: inout [Int], distances: inout [Float],
                 secondBuffer: inout [Float], wantSecond: Bool = false, accumulate: Bool) -> Pass {
@@ -437,7 +435,8 @@ struct AssignmentEngine {
                                                                   second: wantSecond ? sp.baseAddress! : nil,
                                                                   sums: accumulate ? sump.baseAddress! : nil,
                                                                   counts: cntp.baseAddress!, inertias: inp.baseAddress!,
-                                                                  tile: tile)
+                                                                  tile: tile, gamma: NearestCentre.gamma(cols: d),
+                                                                  cmax2: Double(cNorms.max() ?? 0))
                                                 BLAS.withThreads(ifSet: blasThreads) {
                                                     Parallel.chunks(count: tiles, workers: w) { wi, tr in
                                                         Self.run(ctx, worker: wi, tiles: tr)
@@ -470,6 +469,8 @@ struct AssignmentEngine {
         let sums: UnsafeMutablePointer<Double>?
         let counts: UnsafeMutablePointer<Int>, inertias: UnsafeMutablePointer<Double>
         let tile: Int
+        /// ``NearestCentre`` allowance: E = gamma · (‖x‖² + cmax2).
+        let gamma: Double, cmax2: Double
     }
 
     static func run(_ ctx: Context, worker: Int, tiles: Range<Int>) {
@@ -486,21 +487,16 @@ struct AssignmentEngine {
             BLAS.sgemm(.none, .transpose, m: rows, n: k, k: d, alpha: -2, a: ctx.x + r0 * d, lda: d,
                        b: ctx.c, ldb: d, beta: 1, c: scratch, ldc: k)
             for r in 0..<rows {
-                let row = scratch + r * k
-                var best = row[0]
-                for j in 1..<max(k, 1) { let v = row[j]; best = v < best ? v : best }
-                var idx = 0
-                while row[idx] != best { idx += 1 }
                 let i = r0 + r
-                let dist = max(0, best + ctx.xNorms[i])
+                let e = ctx.gamma * (Double(ctx.xNorms[i]) + ctx.cmax2)
+                let choice = NearestCentre.choose(scores: scratch + r * k, k: k, x: ctx.x + i * d, centres: ctx.c,
+                                                  d: d, allowance: e)
+                let idx = choice.index
+                let dist = max(0, choice.score + ctx.xNorms[i])
                 ctx.labels[i] = idx
                 ctx.dist[i] = dist
                 inertia += Double(dist)
-                if let second = ctx.second {
-                    var s = Float.infinity
-                    for j in 0..<k where j != idx { let v = row[j]; s = v < s ? v : s }
-                    second[i] = max(0, s + ctx.xNorms[i])
-                }
+                if let second = ctx.second { second[i] = max(0, choice.second + ctx.xNorms[i]) }
                 counts[idx] += 1
                 if let sums { Kernels.add(ctx.x + i * d, into: sums + idx * d, count: d) }
             }
