@@ -57,8 +57,11 @@ enum FullRun {
             seeds = try await EmbeddingStage.embed(texts, spec: options.embedder, baseURL: options.embeddingBaseURL, state: state,
                                                    tokenCounter: nil, reporter: SilentReporter(), store: false).matrix
         }
-        let (model, curve, selection) = try cluster(y, pca: pca, options: options, documents: docs, previous: previous,
-                                                    fingerprint: embedding.fingerprint, seeds: seeds, reporter: reporter)
+        let fingerprint = embedding.fingerprint, seedRows = seeds
+        let (model, curve, selection) = try await StopFlag.whileRunning { stop in
+            try Self.cluster(y, pca: pca, options: options, documents: docs, previous: previous, fingerprint: fingerprint,
+                        seeds: seedRows, stop: stop, reporter: reporter)
+        }
         reporter.info("k = \(model.k), inertia \(String(format: "%.4g", model.inertia)), \(model.iterations) iterations")
         laps.lap("kmeans")
 
@@ -83,8 +86,10 @@ enum FullRun {
     /// refit allows it, else with `--k` fixed or k chosen by the sampled silhouette over the auto range.
     /// - Returns: the model, the silhouette curve (auto k only) and how k was chosen.
     static func cluster(_ y: Matrix, pca: PCA, options: RunOptions, documents docs: [Document], previous: PreviousRun?,
-                        fingerprint: String, seeds: Matrix?, reporter: RunReporter) throws -> (KMeansModel, [RunManifest.CurvePoint], String) {
+                        fingerprint: String, seeds: Matrix?, stop: StopFlag? = nil,
+                        reporter: RunReporter) throws -> (KMeansModel, [RunManifest.CurvePoint], String) {
         var base = KMeans.Options(k: 2)
+        base.stop = stop
         base.seed = options.seed
         base.restarts = options.restarts
         base.metric = .cosine

@@ -1,4 +1,5 @@
 import Foundation
+import StrataLinalg
 
 /// Something that turns texts into fixed-length vectors.
 ///
@@ -71,7 +72,12 @@ public struct MiniLMEmbedder: Embedder {
             let offset = start, total = texts.count
             var sliceProgress: (@Sendable (Int, Int) -> Void)?
             if let progress { sliceProgress = { done, _ in progress(offset + done, total) } }
-            values += encoder.embed(Array(texts[start..<end]), options: options, progress: sliceProgress)
+            let part = Array(texts[start..<end]), encoder = encoder, options = options
+            values += try await StopFlag.whileRunning { flag in
+                var o = options
+                o.stop = flag
+                return encoder.embed(part, options: o, progress: sliceProgress)
+            }
             start = end
         }
         return EmbeddingBatch(dimension: encoder.dimension, values: values)

@@ -65,6 +65,9 @@ public struct EncodeOptions: Sendable {
     public var chunkSize: Int = 4096
     /// Default: ``EncoderParallelism/allCores``.
     public var parallelism: EncoderParallelism = .allCores
+    /// Polled before every batch: once set, no batch starts and the rows not yet embedded are zero
+    /// (the caller throws; ``MiniLMEmbedder`` does). A batch takes well under a second.
+    public var stop: StopFlag?
 
     public init(maxBatchTokens: Int = 2048, chunkSize: Int = 4096,
                 parallelism: EncoderParallelism = .allCores) {
@@ -206,6 +209,10 @@ public struct MiniLMEncoder: Sendable {
             let output = SendableBuffer(out)
             var chunkStart = 0
             while chunkStart < total {
+                if options.stop?.isStopped == true {
+                    (out.baseAddress! + chunkStart * d).initialize(repeating: 0, count: (total - chunkStart) * d)
+                    break
+                }
                 let chunkEnd = min(total, chunkStart + chunkSize)
                 let ids = tokenizeChunk(texts[chunkStart ..< chunkEnd], workers: workerCount)
                 let batches = Self.packBatches(lengths: ids.map(\.count), maxTokens: maxTokens)
@@ -218,6 +225,10 @@ public struct MiniLMEncoder: Sendable {
                         let (b, _) = next.add(1, ordering: .relaxed)
                         guard b < batches.count else { break }
                         let batch = batches[b]
+                        if options.stop?.isStopped == true {
+                            for i in batch { for j in 0 ..< d { output[(base + i) * d + j] = 0 } }
+                            continue
+                        }
                         let seqs = batch.map { ids[$0] }
                         forward(seqs, scratch: &scratch) { i, vector in
                             let row = base + batch[i]

@@ -66,7 +66,9 @@ public enum ChooseK {
         // that cannot be fitted report it.)
         let seeding: Matrix? = {
             guard case .kMeansPlusPlus = base.initialization else { return nil }
-            return try? KMeans.kMeansPlusPlus(sample, k: ks.last!, seed: base.seed).centroids
+            var rng = SeededGenerator(seed: base.seed)
+            return try? KMeans.kMeansPlusPlus(sample, k: ks.last!, rng: &rng, xNorms: sample.rowSquaredNorms(),
+                                              parallelism: .tiles, stop: base.stop).centroids
         }()
         // Candidates run concurrently, one per core and each single-threaded (largest k first, so the
         // last to start are the cheapest): on a 5,000-row sample a fit is too small to split into
@@ -97,6 +99,7 @@ public enum ChooseK {
                 progress?(finished, ks.count)
             }
         }
+        try base.stop?.check()
         var curve: [Point] = []
         var best: (score: Double, model: KMeansModel)?
         for (index, k) in ks.enumerated() {

@@ -21,6 +21,8 @@ public enum MiniBatchKMeans {
         public var initializations: Int = 3
         public var seed: UInt64 = 0
         public var metric: KMeans.Metric = .euclidean
+        /// Polled before every step: once set, the fit throws `CancellationError`.
+        public var stop: StopFlag? = nil
         public init(k: Int) { self.k = k }
     }
 
@@ -48,6 +50,7 @@ public enum MiniBatchKMeans {
         let alpha = min(1, Double(batch) * 2 / Double(n + 1))
         var stepsRun = 0
         for step in 0..<steps {
+            try options.stop?.check()
             stepsRun = step + 1
             let idx = (0..<batch).map { _ in Int(rng.next() % UInt64(n)) }
             let xb = x.gathering(rows: idx)
@@ -142,6 +145,7 @@ extension KMeans {
         mb.seed = options.seed
         mb.metric = options.metric
         mb.initializations = max(options.restarts, 3)
+        mb.stop = options.stop
         return try MiniBatchKMeans.fit(x, options: mb)
     }
 }

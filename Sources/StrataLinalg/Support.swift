@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Small vectorisable loops shared by the numeric code. All pointers are row-major and contiguous.
 @usableFromInline
@@ -144,4 +145,31 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 func median(_ xs: [Double]) -> Double {
     let s = xs.sorted()
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// A stop request that synchronous work can poll from any thread: the numeric loops (k-means
+/// iterations, k-means++ steps, the k-scan's candidates, the encoder's batches) run on worker threads
+/// where `Task.isCancelled` cannot see the task that started them.
+public final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    public init() {}
+
+    /// Whether a stop was requested. One relaxed atomic load: cheap enough for every batch or iteration.
+    public var isStopped: Bool { flag.load(ordering: .relaxed) }
+
+    /// Requests the stop.
+    public func stop() { flag.store(true, ordering: .relaxed) }
+
+    /// Throws `CancellationError` when a stop was requested.
+    public func check() throws { if isStopped { throw CancellationError() } }
+
+    /// Runs the synchronous `body` with a flag that is set as soon as the current task is cancelled
+    /// (SIGTERM/SIGINT at the CLI), and throws `CancellationError` afterwards if it was.
+    public static func whileRunning<T>(_ body: (StopFlag) throws -> T) async throws -> T {
+        let flag = StopFlag()
+        let value = try await withTaskCancellationHandler { try body(flag) } onCancel: { flag.stop() }
+        try Task.checkCancellation()
+        return value
+    }
 }

@@ -33,7 +33,10 @@ struct StrataCommand: AsyncParsableCommand {
                 // `strata mcp` serves until its client goes away: a signal ends it at once, as before.
                 let watch = command is MCPCommand ? [] : Interrupt.watch { task.cancel() }
                 defer { watch.forEach { $0.cancel() } }
-                try await task.value
+                do { try await task.value } catch let code as ExitCode where Interrupt.signal != 0 && [0, 3].contains(code.rawValue) {
+                    Interrupt.completedAnyway()
+                }
+                if Interrupt.signal != 0 { Interrupt.completedAnyway() }
             } else {
                 try command.run()
             }
@@ -75,6 +78,16 @@ enum Interrupt {
             source.resume()
             return source
         }
+    }
+}
+
+extension Interrupt {
+    /// A signal that arrived after the last safe point (during the write, which is never interrupted):
+    /// the command finished and committed; it still exits 128 + the signal, saying so.
+    static func completedAnyway() -> Never {
+        let name = signal == SIGTERM ? "SIGTERM" : "SIGINT"
+        FileHandle.standardError.write(Data("strata: \(name) arrived after the last safe point; the command had finished its work (a run: outputs and state are this run's, committed) and exits now\n".utf8))
+        Foundation.exit(128 + signal)
     }
 }
 

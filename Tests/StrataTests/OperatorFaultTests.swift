@@ -161,37 +161,76 @@ struct DebrisTests {
 
 @Suite("operator faults: SIGTERM and SIGINT stop at a safe point (release CLI)", .serialized, .needsReleaseBinary)
 struct SignalTests {
-    /// Runs `strata` with `--json-log`, sends `sig` once the stage `target` has begun, and returns the
-    /// exit status and standard error.
-    static func signalDuring(_ bin: String, _ args: [String], target: String, sig: Int32) throws -> (status: Int32, stderr: String) {
+    /// Runs `strata` with `--json-log`, sends `sig` once the stage `target` (a prefix of its name) has
+    /// begun, and returns the exit status, standard error and the seconds from the signal to the exit.
+    static func signalDuring(_ bin: String, _ args: [String], target: String, sig: Int32) throws -> (status: Int32, stderr: String, seconds: Double) {
         let (p, handle) = try launchWithJSONLog(bin, args)
         var text = ""
-        var sent = false
-        while !sent {
+        var sentAt: Date?
+        while sentAt == nil {
             let chunk = handle.availableData
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
-            if text.contains(#""stage":"\#(target)"#) { kill(p.processIdentifier, sig); sent = true }
+            if text.contains(#""stage":"\#(target)"#) { kill(p.processIdentifier, sig); sentAt = Date() }
         }
         text += String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        return (p.terminationStatus, text)
+        return (p.terminationStatus, text, sentAt.map { Date().timeIntervalSince($0) } ?? .infinity)
     }
 
-    @Test("SIGTERM while embedding: exit 143 with a message and a summary, no lock, no output, no debris")
-    func term() throws {
-        guard let bin = require(strataBinary, "the release strata binary") else { return }
+    /// A 3,000-fortune corpus with one finished run (keywords, k = 5): its embeddings are cached.
+    static let prepared: String? = {
+        guard let bin = strataBinary else { return nil }
         let dir = makeTempDir()
+        try? FileManager.default.copyItem(atPath: repoRoot.appendingPathComponent("corpora/sample/fortunes-3000.jsonl").path,
+                                          toPath: dir + "/f.jsonl")
+        return (try? runProcess(bin, ["run", dir + "/f.jsonl", "--k", "5", "--quiet"]))?.status == 0 ? dir : nil
+    }()
+
+    static func outputs(_ dir: String) throws -> [Data] {
+        try [dir + "/f.topics.jsonl", dir + "/.strata/topics.json"].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+    }
+
+    /// The signalled run of each stage: embedding (into a fresh state, nothing cached), the k-scan of a
+    /// cold refit, labeling against a server that never answers in time, and the write.
+    static func arguments(for stage: String, dir: String, llm: URL) -> [String] {
         let input = dir + "/f.jsonl"
-        try FileManager.default.copyItem(atPath: repoRoot.appendingPathComponent("corpora/sample/fortunes-3000.jsonl").path, toPath: input)
-        let r = try Self.signalDuring(bin, ["run", input, "--k", "5"], target: "embed", sig: SIGTERM)
+        switch stage {
+        case "embed": return ["run", input, "--k", "5", "--state", dir + "/fresh-state"]
+        case "cluster": return ["run", input, "--full", "--cold-start"]
+        case "label": return ["run", input, "--k", "6", "--labeler", "openai:test-model", "--llm-base-url", llm.absoluteString]
+        default: return ["run", input, "--k", "7", "--full"]
+        }
+    }
+
+    @Test("SIGTERM in each long stage of a 3,000-document run: exit 143 within 5 s, no lock, previous outputs intact, no debris",
+          arguments: ["embed", "cluster", "label", "write"])
+    func termPromptly(stage: String) throws {
+        guard let bin = require(strataBinary, "the release strata binary"), let base = require(Self.prepared, "a first run") else { return }
+        let dir = makeTempDir() + "/copy"
+        try FileManager.default.copyItem(atPath: base, toPath: dir)
+        let before = try Self.outputs(dir)
+        let stalled = try ScriptedHTTPServer([.init(body: "{}", delay: 120)])
+        defer { stalled.stop() }
+        let r = try Self.signalDuring(bin, Self.arguments(for: stage, dir: dir, llm: stalled.baseURL), target: stage, sig: SIGTERM)
         #expect(r.status == 143, "stderr: \(r.stderr)")
-        #expect(r.stderr.contains("stopped by SIGTERM at a safe point"))
-        #expect(r.stderr.contains(#""exit_code":143"#))
-        #expect(!FileManager.default.fileExists(atPath: dir + "/.strata/lock"))
-        #expect(!FileManager.default.fileExists(atPath: dir + "/f.topics.jsonl"))
+        #expect(r.seconds < 5, "\(stage): exit \(r.seconds) s after SIGTERM")
+        #expect(r.stderr.contains(#""exit_code":143"#) || stage == "write")
+        for state in [dir + "/.strata", dir + "/fresh-state"] {
+            #expect(!FileManager.default.fileExists(atPath: state + "/lock"))
+            #expect(!FileManager.default.fileExists(atPath: state + "/state.db-wal"))
+        }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".tmp-") }.isEmpty)
-        #expect(!FileManager.default.fileExists(atPath: dir + "/.strata/state.db-wal"))
+        if stage == "write" {
+            // The write is never interrupted: it finishes, commits, and the command then stops.
+            #expect(r.stderr.contains("arrived after the last safe point"), "stderr: \(r.stderr)")
+            let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/.strata/topics.json"))) as! [String: Any]
+            let run = (doc["run"] as! [String: Any])["id"] as! String
+            #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: dir + "/f.topics.jsonl")), as: UTF8.self).contains(run))
+        } else {
+            #expect(r.stderr.contains("stopped by SIGTERM at a safe point"), "stderr: \(r.stderr)")
+            #expect(try Self.outputs(dir) == before)
+        }
     }
 
     @Test("SIGINT during a refit: exit 130, the previous outputs byte for byte, and the next run completes")
