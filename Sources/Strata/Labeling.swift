@@ -59,6 +59,7 @@ enum Labeling {
         let key = OpenAICompatibleClient.Configuration.apiKey(fromEnvironment: ["STRATA_LLM_API_KEY", "OPENAI_API_KEY"])
         var c = OpenAICompatibleClient.Configuration(baseURL: options.llmBaseURL, apiKey: key)
         c.requestTimeout = options.llmTimeout
+        c.totalTimeout = options.llmTimeout   // retries of 429/5xx included: a stuck server costs one timeout
         return OpenAICompatibleClient(configuration: c)
     }
 

@@ -58,6 +58,10 @@ public struct OpenAICompatibleClient: Sendable {
         public var initialBackoff: TimeInterval = 0.5
         /// Cap on any single wait, including a server's `Retry-After`.
         public var maxBackoff: TimeInterval = 30
+        /// Seconds one call may take in all, attempts and waits included (nil: only the per-attempt
+        /// timeout and the retry count bound it). A wait that would end past it is not started: the
+        /// call fails at once with `.retriesExhausted`, and each attempt gets at most what is left.
+        public var totalTimeout: TimeInterval?
 
         public init(baseURL: URL, apiKey: String? = nil) {
             self.baseURL = baseURL
@@ -123,11 +127,15 @@ public struct OpenAICompatibleClient: Sendable {
         var lastProblem = ""
         var lastStatus: Int?
         let attempts = max(0, maxRetries ?? configuration.maxRetries) + 1
+        let deadline = configuration.totalTimeout.map { Date().addingTimeInterval($0) }
+        var made = 0
         for attempt in 1...attempts {
             var serverWait: TimeInterval?
+            made = attempt
             do {
+                let left = deadline.map { $0.timeIntervalSinceNow } ?? .infinity
                 let response = try await HTTP1Transport.post(url: url, headers: headers, body: body,
-                                                             timeout: configuration.requestTimeout)
+                                                             timeout: max(0.001, min(configuration.requestTimeout, left)))
                 let status = response.status, data = response.body
                 lastStatus = status
                 if (200..<300).contains(status) {
@@ -159,10 +167,14 @@ public struct OpenAICompatibleClient: Sendable {
             let exponential = configuration.initialBackoff * pow(2, Double(attempt - 1))
             let jittered = exponential * Double.random(in: 0.75...1.25)
             let wait = min(configuration.maxBackoff, serverWait ?? jittered)
+            if let deadline, Date().addingTimeInterval(wait) >= deadline {
+                lastProblem += " (no time left for another attempt within \(configuration.totalTimeout!) s)"
+                break
+            }
             observer?(AttemptEvent(attempt: attempt, status: lastStatus, error: lastProblem, wait: wait))
             try await Task.sleep(nanoseconds: UInt64(wait * 1e9))
         }
         throw HTTPClientError(.retriesExhausted, status: lastStatus,
-                              "gave up after \(attempts) attempts; last: \(lastProblem) — is the server running and reachable?")
+                              "gave up after \(made) attempt\(made == 1 ? "" : "s"); last: \(lastProblem) — is the server running and reachable?")
     }
 }

@@ -284,6 +284,44 @@ struct CompletionModeTests {
         #expect(server.requests.map(\.path) == ["/v1/completions", "/v1/chat/completions", "/v1/chat/completions"])
     }
 
+    @Test("429 with Retry-After and 503 are retried in completion mode, four topics in flight: every label is the model's")
+    func rateLimitedCompletion() async throws {
+        let server = try ScriptedHTTPServer([
+            .init(status: 429, headers: ["Retry-After": "1"], body: "slow down"),
+            .init(status: 429, headers: ["Retry-After": "1"], body: "slow down"),
+            .init(status: 503, body: "busy"),
+            .init(body: completionReply(" Pets and animals\nDescription: Dogs and cats")),
+        ])
+        defer { server.stop() }
+        var l = labeler(server)
+        l.mode = .completion
+        l.concurrency = 4
+        let sketches = (0..<4).map { TopicSketch(index: $0, keywords: ["dog\($0)", "cat"], representatives: ["a pet"], contrast: [], size: 5) }
+        let start = Date()
+        let outs = await l.label(sketches.map(request))
+        #expect(outs.allSatisfy { $0.label.source == .llm && $0.mode == .completion }, "\(outs.map(\.notes))")
+        #expect(server.requests.count == 7)   // three refusals, four answers
+        #expect(Date().timeIntervalSince(start) >= 1)   // Retry-After was honoured
+    }
+
+    @Test("a server that never recovers ends in keyword fallbacks within the client's total timeout")
+    func neverRecovers() async throws {
+        let server = try ScriptedHTTPServer([.init(status: 429, headers: ["Retry-After": "1"], body: "slow down")])
+        defer { server.stop() }
+        var c = OpenAICompatibleClient.Configuration(baseURL: server.baseURL)
+        c.requestTimeout = 2.5
+        c.totalTimeout = 2.5
+        c.maxRetries = 100
+        var l = LLMLabeler(model: "test-model", client: OpenAICompatibleClient(configuration: c))
+        l.mode = .completion
+        let start = Date()
+        let outs = await l.label([request(sketch)])
+        let seconds = Date().timeIntervalSince(start)
+        #expect(outs[0].label.source == .keywords)
+        #expect(outs[0].notes.contains { $0.contains("no time left") }, "\(outs[0].notes)")
+        #expect(seconds < 3.5 && server.requests.count <= 3, "\(seconds) s, \(server.requests.count) requests")
+    }
+
     @Test("the automatic mode: completion for a base model on a local server, chat otherwise")
     func automatic() {
         #expect(LabelMode.automatic(model: "gemma-3-270m", host: "127.0.0.1") == .completion)
