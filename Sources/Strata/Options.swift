@@ -174,10 +174,64 @@ public struct RunOptions: Sendable {
 
     /// Identity of the source whose runs fill the state in `directory` (nil: no run yet, or unreadable).
     public static func owner(of directory: String) -> String? {
+        recordedSource(of: directory).map(SourceLocation.identity(of:))
+    }
+
+    /// `run.source` of the last run committed to the state in `directory`, as recorded (nil: no run yet,
+    /// or unreadable).
+    public static func recordedSource(of directory: String) -> String? {
         let path = (directory as NSString).appendingPathComponent("state.db")
-        guard FileManager.default.fileExists(atPath: path),
-              let source = try? StateDatabase(directory: directory).lastRunSource() else { return nil }
-        return SourceLocation.identity(of: source)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try? StateDatabase(directory: directory).lastRunSource()
+    }
+
+    /// The source a command reads, from its SOURCE argument and `--state` — the one place that decides
+    /// which source a state belongs to. Without SOURCE, the state's own source (a relative path that
+    /// no longer resolves from here is looked for beside the state folder). With both, SOURCE must be
+    /// the state's source (same ``SourceLocation/identity``), else a usage error: another source would
+    /// read or replace topics that are not its own.
+    /// - Throws: ``StrataError`` `.usage` naming the option and what to pass; ``SourceError`` for a SOURCE
+    ///   that does not parse.
+    public static func resolveSource(_ argument: String?, state: String?) throws -> SourceLocation {
+        guard let argument else { return try stateSource(state) }
+        let location = try SourceLocation.parse(argument)
+        if let state, let recorded = recordedSource(of: state), SourceLocation.identity(of: recorded) != location.identity {
+            throw StrataError(.usage, "the state in \(state) belongs to \(recorded), not to \(location): leave SOURCE out to use "
+                              + "the state's own source, or pass the --state DIR of this source's runs (by default it gets "
+                              + "\(defaultStateDirectory(for: location)))")
+        }
+        return location
+    }
+
+    /// The recorded source of the state in `state` (see ``resolveSource(_:state:)``).
+    static func stateSource(_ state: String?) throws -> SourceLocation {
+        let kinds = "a .jsonl, .csv, folder, sqlite:PATH?table=T or postgres://…?table=T"
+        guard let state else {
+            throw StrataError(.usage, "missing SOURCE: \(kinds) (or --state DIR of an earlier run, whose source is then used)")
+        }
+        guard let recorded = recordedSource(of: state) else {
+            throw StrataError(.usage, "missing SOURCE: the state in \(state) has no committed run to take its source from; pass \(kinds)")
+        }
+        if recorded.hasPrefix("postgres"), recorded.contains(":***@") {
+            throw StrataError(.usage, "the state in \(state) belongs to \(recorded), whose password is not recorded: pass that URL "
+                              + "as SOURCE (or its password in PGPASSWORD and the URL without it)")
+        }
+        return try SourceLocation.parse(locate(recorded, besides: state))
+    }
+
+    /// A recorded file, folder or SQLite path as given, or beside the state folder when it does not
+    /// resolve from the current folder (a run started elsewhere with a relative path).
+    static func locate(_ recorded: String, besides state: String) -> String {
+        let isSQLite = recorded.hasPrefix("sqlite:")
+        guard !recorded.hasPrefix("postgres") else { return recorded }
+        let path = isSQLite ? String(recorded.dropFirst(7).split(separator: "?", maxSplits: 1).first ?? "") : recorded
+        let query = isSQLite ? String(recorded.dropFirst(7 + path.count)) : ""
+        let fm = FileManager.default
+        guard !fm.fileExists(atPath: path), !path.hasPrefix("/") else { return recorded }
+        let parent = URL(fileURLWithPath: state).standardizedFileURL.deletingLastPathComponent()
+        let beside = parent.appendingPathComponent((path as NSString).lastPathComponent).path
+        guard fm.fileExists(atPath: beside) else { return recorded }
+        return isSQLite ? "sqlite:" + beside + query : beside
     }
 
     /// Default k range for `--k auto`: ⌊√n / 4⌋ … ⌊√n⌋ (at least 2…3, at most 100), so topics stay

@@ -10,7 +10,7 @@ import StrataStore
 
 /// Options shared by every command that reads a source.
 struct SourceOptions: ParsableArguments {
-    @Argument(help: "docs.jsonl, docs.csv, a folder of .txt/.md files, sqlite:PATH?table=T or postgres://USER@HOST:PORT/DB?table=T")
+    @Argument(help: "docs.jsonl, docs.csv, a folder of .txt/.md files, sqlite:PATH?table=T or postgres://USER@HOST:PORT/DB?table=T (default with --state: the source of that state's runs)")
     var source: String?
 
     @Option(help: "Field holding the document id.")
@@ -69,7 +69,7 @@ struct LabelerOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "LLM requests in flight at once.")
     var llmConcurrency = RunOptions.Defaults.llmConcurrency
 
-    @Option(parsing: .unconditional, help: "Seconds one LLM request may take before it is abandoned and retried.")
+    @Option(parsing: .unconditional, help: "Seconds one LLM request may take, its retries of rate limits (429, honouring Retry-After) and 5xx answers included; then the topic falls back to keywords.")
     var llmTimeout = RunOptions.Defaults.llmTimeout
 
     @Option(help: "How to ask the LLM: chat (instruction-tuned models, structured output), completion (few-shot pattern on /v1/completions, for base models) or auto (completion for a model on a local server whose name does not say instruct/-it/chat). (default: auto)",
@@ -171,10 +171,7 @@ struct IncrementalOptions: ParsableArguments {
 
 extension RunOptions {
     init(_ s: SourceOptions) throws {
-        guard let source = s.source else {
-            throw StrataError(.usage, "missing SOURCE: a .jsonl, .csv, folder, sqlite:PATH?table=T or postgres://…?table=T")
-        }
-        let location = try SourceLocation.parse(source)
+        let location = try RunOptions.resolveSource(s.source, state: s.state)
         self.init(source: location, stateDirectory: s.state)
         read = ReadOptions(idField: s.idField, textField: s.textField, skipInvalid: s.skipInvalid)
         embedder = s.embedder

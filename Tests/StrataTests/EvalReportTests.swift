@@ -81,6 +81,34 @@ struct EvalReportTests {
         #expect(!FileManager.default.fileExists(atPath: typo))
     }
 
+    @Test("export and eval take the state's own source when SOURCE is left out; another source with that state is exit 2")
+    func sourceFromState() throws {
+        guard let bin = require(strataBinary, "the release strata binary") else { return }
+        let (dir, input) = try Self.corpus(400)
+        #expect(try runProcess(bin, ["run", input, "--k", "5", "--quiet"]).status == 0)
+        let state = dir + "/.strata"
+        let exported = try runProcess(bin, ["export", "--state", state, "--out", dir + "/t.jsonl", "--quiet"])
+        #expect(exported.status == 0, "export: \(exported.stderr)")
+        let rows = (try? String(contentsOfFile: dir + "/t.jsonl", encoding: .utf8))?.split(separator: "\n").count
+        #expect(rows == 400)
+        let evaluated = try runProcess(bin, ["eval", "--state", state, "--truth", "lexname", "--json"])
+        #expect(evaluated.status == 0, "eval: \(evaluated.stderr)")
+        let withSource = try runProcess(bin, ["eval", input, "--state", state, "--truth", "lexname", "--json"])
+        #expect(withSource.stdout == evaluated.stdout, "the same source, named or taken from the state")
+        // Another source against this state would read topics that are not its own.
+        let other = dir + "/other.jsonl"
+        try FileManager.default.copyItem(atPath: input, toPath: other)
+        for args in [["export", other, "--state", state, "--out", dir + "/u.jsonl"], ["eval", other, "--state", state, "--truth", "lexname"],
+                     ["run", other, "--state", state, "--k", "5"]] {
+            let r = try runProcess(bin, args + ["--quiet"])
+            #expect(r.status == 2 && r.stderr.contains("belongs to") && r.stderr.contains("nouns.jsonl"), "\(args[0]): \(r.status) \(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/u.jsonl"))
+        // No SOURCE and a state with no run: the error says what to pass.
+        let empty = try runProcess(bin, ["export", "--state", dir + "/nothing", "--out", dir + "/v.jsonl"])
+        #expect(empty.status == 2 && empty.stderr.contains("missing SOURCE"), "\(empty.stderr)")
+    }
+
     @Test("strata report renders in headless Chromium: no console errors, one point per sampled document, one bar per topic")
     func reportInChromium() throws {
         guard let bin = require(strataBinary, "the release strata binary"),
