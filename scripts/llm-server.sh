@@ -103,6 +103,14 @@ apt_install() { # PACKAGE...
 # ---------------------------------------------------------------------------------------------------
 # Install: the venv with llama-cpp-python[server]
 
+show_build_progress() { # START_EPOCH: every 20 s, the llama.cpp compile step reached (ninja's [i/n]) on stderr
+    local t0=$1 step
+    while sleep 20; do
+        step=$(grep -oE '^ *\[[0-9]+/[0-9]+\]' "$INSTALL_LOG" 2>/dev/null | tail -1 | tr -d ' ' || true)
+        echo "llm-server: building llama.cpp ${step:-(fetching build tools)} after $(( $(date +%s) - t0 )) s" >&2
+    done
+}
+
 venv_ready() {
     [[ -x "$VENV/bin/python" && -f "$VENV_STAMP" ]] \
         && [[ "$(cat "$VENV_STAMP")" == "llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION" ]]
@@ -129,7 +137,7 @@ install_server() {
     : >"$INSTALL_LOG"
     local t0=$SECONDS
     echo "llm-server: installing llama-cpp-python $LLAMA_CPP_PYTHON_VERSION into $VENV" \
-        "(one time; builds llama.cpp, about 5-6 minutes on 2 cores)" >&2
+        "(one time; builds llama.cpp: about 9 minutes on 2 idle cores, more while Strata builds; log: $INSTALL_LOG)" >&2
 
     if ! command -v cc >/dev/null 2>&1 || ! command -v c++ >/dev/null 2>&1 \
         || ! command -v make >/dev/null 2>&1; then
@@ -150,12 +158,17 @@ install_server() {
         >>"$INSTALL_LOG" 2>&1 || install_failed "upgrading pip in the venv failed"
     # scikit-build-core fetches cmake and ninja from PyPI into the build environment when the machine has
     # none, so cmake from apt is not needed.
+    show_build_progress "$(date +%s)" &
+    local ticker=$!
     {
         echo "== $(date -u +%FT%TZ) pip install llama-cpp-python[server]==$LLAMA_CPP_PYTHON_VERSION"
-        CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}" \
+        # LLAVA_BUILD=OFF: no multimodal library (mtmd, clip) and no llama.cpp "common" tools library —
+        # a third of the compile; the server loads mtmd only for image models.
+        CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}" \
             "$VENV/bin/python" -m pip install --disable-pip-version-check --no-color -v \
             "llama-cpp-python[server]==$LLAMA_CPP_PYTHON_VERSION"
-    } >>"$INSTALL_LOG" 2>&1 || install_failed "building llama-cpp-python failed"
+    } >>"$INSTALL_LOG" 2>&1 || { kill "$ticker" 2>/dev/null; install_failed "building llama-cpp-python failed"; }
+    kill "$ticker" 2>/dev/null || true
     "$VENV/bin/python" -c 'import llama_cpp, llama_cpp.server.app' >>"$INSTALL_LOG" 2>&1 \
         || install_failed "llama-cpp-python was installed but does not import"
     echo "llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION" >"$VENV_STAMP"

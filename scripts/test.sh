@@ -32,9 +32,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "▸ build (release CLI for the end-to-end tests, then debug for unit tests)" >&2
-swift build -c release --product strata
-swift build --build-tests
+echo "▸ build (release, with tests: one build serves the CLI the end-to-end tests drive and the unit tests)" >&2
+# -enable-testing: unit tests use @testable import, which a release build allows only with it.
+swift build -c release --build-tests -Xswiftc -enable-testing
 # Serial: the end-to-end suites share one local LLM server and two cores; in parallel they starve each
 # other into timeouts.
-swift test --skip-build --no-parallel
+swift test -c release --skip-build -Xswiftc -enable-testing --no-parallel
