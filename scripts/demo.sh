@@ -15,25 +15,15 @@ scripts/setup.sh
 scripts/fetch-model.sh >/dev/null
 # A current OpenBLAS for strata to load at run time (optional: the system OpenBLAS is the fallback).
 scripts/fetch-openblas.sh >/dev/null || echo "$(basename "$0"): scipy-openblas32 not installed; strata uses the system OpenBLAS" >&2
-# Strata's release build runs in the background while the LLM server installs (its one-time llama.cpp
-# compile) and starts; both print where they are every 20–30 s. The flags are scripts/test.sh's, so the
-# two commands share one build.
-echo "▸ building strata (release) in the background; log: .build/demo-build.log" >&2
-mkdir -p .build
-build_log=.build/demo-build.log
-swift build -c release --product strata -Xswiftc -enable-testing >"$build_log" 2>&1 &
+# Strata's release build (scripts/build.sh) runs in the background while the LLM server installs (its
+# one-time llama.cpp compile) and starts; both print where they are every 20–30 s.
+echo "▸ building strata (release) in the background; log: .build/build.log" >&2
+scripts/build.sh &
 build_pid=$!
-( t0=$(date +%s); while sleep 30; do
-    step=$(grep -oE '^\[[0-9]+/[0-9]+\]' "$build_log" | tail -1 || true)
-    echo "demo: strata build ${step:-(resolving packages)} after $(( $(date +%s) - t0 )) s" >&2
-done ) &
-ticker=$!
-trap 'kill $ticker 2>/dev/null || true; kill $build_pid 2>/dev/null || true' EXIT
+trap 'kill $build_pid 2>/dev/null || true' EXIT
 echo "▸ local LLM server" >&2
 LLM_URL=$(scripts/llm-server.sh start)
-if ! wait $build_pid; then tail -40 "$build_log" >&2; echo "demo: swift build failed (log: $build_log)" >&2; exit 1; fi
-kill $ticker 2>/dev/null || true
-grep -E "warning: unre|Compiling|Build complete" "$build_log" | tail -2 >&2 || true
+wait $build_pid || { echo "demo: the build failed" >&2; exit 1; }
 echo "▸ strata and the LLM server ready after $(( $(date +%s) - start )) s" >&2
 
 mkdir -p out/demo

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine: installs what is missing (apt packages, the MiniLM
 # model, the local LLM server — built once, about 2–6 minutes — and the Python packages the
-# reference checks use), builds, starts the local LLM server, runs every test, stops the server.
+# reference checks use), builds (while the servers start), runs every test, stops the servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,21 +20,24 @@ serve() {
         export "$var="
     fi
 }
+# The build (scripts/build.sh: release, with the test targets) runs while the servers install and start.
+echo "▸ build (release with tests, in the background; log: .build/build.log)" >&2
+scripts/build.sh --tests &
+build_pid=$!
 started_llm=0
 if ! scripts/llm-server.sh status >/dev/null 2>&1; then started_llm=1; fi
 serve "local LLM server" STRATA_TEST_LLM_URL scripts/llm-server.sh start
 serve "throwaway PostgreSQL cluster" STRATA_TEST_PG_URL scripts/pg-server.sh start
 serve "throwaway single-node Slurm cluster" STRATA_TEST_SLURM_CONF scripts/slurm-cluster.sh start
 cleanup() {
+    kill "$build_pid" 2>/dev/null || true
     if [ "$started_llm" = 1 ]; then scripts/llm-server.sh stop >/dev/null 2>&1 || true; fi
     scripts/pg-server.sh stop >/dev/null 2>&1 || true
     scripts/slurm-cluster.sh stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
-echo "▸ build (release, with tests: one build serves the CLI the end-to-end tests drive and the unit tests)" >&2
-# -enable-testing: unit tests use @testable import, which a release build allows only with it.
-swift build -c release --build-tests -Xswiftc -enable-testing
+wait $build_pid || { echo "test.sh: the build failed" >&2; exit 1; }
 # Serial: the end-to-end suites share one local LLM server and two cores; in parallel they starve each
 # other into timeouts.
 swift test -c release --skip-build -Xswiftc -enable-testing --no-parallel

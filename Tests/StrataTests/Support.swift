@@ -32,7 +32,7 @@ let strataBinary: String? = {
     let p = repoRoot.appendingPathComponent(".build/release/strata").path
     guard FileManager.default.isExecutableFile(atPath: p), let built = modified(p) else { return nil }
     if let newest = newestSource, newest > built {
-        print("STALE: \(p) is older than the sources; run `swift build -c release --product strata` (scripts/test.sh does)")
+        print("STALE: \(p) is older than the sources; run scripts/build.sh --tests (scripts/test.sh does)")
         return nil
     }
     return p
@@ -54,7 +54,7 @@ extension Trait where Self == ConditionTrait {
     /// Runs when the release binary is there and current; under CI always (its absence then fails
     /// through ``require(_:_:)``). Elsewhere a missing binary shows the test as skipped, never passed.
     static var needsReleaseBinary: Self {
-        .enabled(if: underCI || strataBinary != nil, "needs a current release binary: swift build -c release --product strata")
+        .enabled(if: underCI || strataBinary != nil, "needs a current release binary: scripts/build.sh --tests")
     }
     /// Runs when the local LLM server is up (scripts/test.sh starts it); under CI always.
     static var needsLLM: Self {

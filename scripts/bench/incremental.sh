@@ -10,7 +10,7 @@ R="${2:-3}"
 NEW=$(( N / 100 ))
 scripts/fetch-model.sh >/dev/null
 [ -f corpora/build/wordnet-all.jsonl ] || corpora/build.sh >&2
-swift build -c release --product strata 2>&1 | grep -E "error|Build of" >&2 || true
+swift build -c release -Xswiftc -enable-testing --product strata 2>&1 | grep -E "error|Build of" >&2 || true
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 head -n "$N" corpora/build/wordnet-all.jsonl > "$work/base.jsonl"

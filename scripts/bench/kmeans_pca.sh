@@ -38,7 +38,7 @@ if [[ $skip_strata -eq 0 && $have_bin_arg -eq 0 ]]; then
     bin="$STRATA_BIN"
   else
     echo "building strata-bench (release) ..." >&2
-    flock /tmp/strata-swift-build.lock swift build -c release --product strata-bench >&2
+    flock /tmp/strata-swift-build.lock swift build -c release -Xswiftc -enable-testing --product strata-bench >&2
     bin="$(flock /tmp/strata-swift-build.lock swift build -c release --show-bin-path)"
   fi
   extra=(--strata-bin "$bin")

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 N="${1:-100000}"
 scripts/fetch-model.sh >/dev/null
 [ -f corpora/build/wordnet-all.jsonl ] || corpora/build.sh >&2
-swift build -c release --product strata 2>&1 | grep -E "error|Build complete" >&2 || true
+swift build -c release -Xswiftc -enable-testing --product strata 2>&1 | grep -E "error|Build complete" >&2 || true
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 head -n "$N" corpora/build/wordnet-all.jsonl > "$work/docs.jsonl"

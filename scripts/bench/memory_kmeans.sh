@@ -37,7 +37,7 @@ fi
 
 if [[ -z "$bin" ]]; then
   echo "building strata-bench (release) ..." >&2
-  flock /tmp/strata-swift-build.lock swift build -c release --product strata-bench >&2
+  flock /tmp/strata-swift-build.lock swift build -c release -Xswiftc -enable-testing --product strata-bench >&2
   bin="$(flock /tmp/strata-swift-build.lock swift build -c release --show-bin-path)"
 fi
 

@@ -12,7 +12,7 @@
 #
 #   scripts/bench/sharded_scale.sh [STEP…]     (default: all five, in that order; ~25 min with a seed)
 #
-# Needs the release binary (swift build -c release --product strata) and PostgreSQL
+# Needs the release binary (swift build -c release -Xswiftc -enable-testing --product strata) and PostgreSQL
 # (scripts/pg-server.sh start). OPENBLAS_* are left as the machine sets them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -59,7 +59,7 @@ scripts/fetch-model.sh >/dev/null
 strata="${STRATA_BIN:-.build/release/strata}"
 if [[ -z "${STRATA_BIN:-}" && ! -x "$strata" ]]; then
   echo "compare: building strata (release) ..." >&2
-  flock /tmp/strata-swift-build.lock swift build -c release --product strata 2>&1 \
+  flock /tmp/strata-swift-build.lock swift build -c release -Xswiftc -enable-testing --product strata 2>&1 \
     | grep -E "error|Build complete" >&2 || true
 fi
 [[ -x "$strata" ]] || { echo "compare.sh: no strata binary at $strata" >&2; exit 1; }

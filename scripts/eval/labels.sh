@@ -21,7 +21,7 @@ done
 scripts/setup.sh
 scripts/fetch-model.sh >/dev/null
 corpora/build.sh >/dev/null
-swift build -c release --product strata 2>&1 | grep -E "error|Build complete" >&2 || true
+swift build -c release -Xswiftc -enable-testing --product strata 2>&1 | grep -E "error|Build complete" >&2 || true
 S="${STRATA_BIN:-$PWD/.build/release/strata}"
 started=0
 scripts/llm-server.sh status >/dev/null 2>&1 || started=1

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 scripts/setup.sh
 scripts/fetch-model.sh >/dev/null
 python3 -c 'import sklearn, threadpoolctl' 2>/dev/null || python3 -m pip install -q scikit-learn threadpoolctl
-swift build -c release --product strata 2>&1 | grep -E "error|Build complete" >&2 || true
+swift build -c release -Xswiftc -enable-testing --product strata 2>&1 | grep -E "error|Build complete" >&2 || true
 if [ "${1:-}" = "--sample" ]; then
     nouns=corpora/sample/wordnet-nouns-3000.jsonl; fortunes=corpora/sample/fortunes-3000.jsonl
 else
