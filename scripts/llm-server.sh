@@ -19,8 +19,8 @@
 #   CMAKE_BUILD_PARALLEL_LEVEL  parallel compile jobs for the one-time llama.cpp build (default 2)
 #
 # Files under $STRATA_HOME: llm-venv/ (Python venv with llama-cpp-python[server], built from source the
-# first time: about 5-6 minutes on 2 cores), models/*.gguf, llm-install.log, llm-server.log,
-# llm-server.pid. The install is quiet; on failure the tail of llm-install.log is printed.
+# first time without the multimodal library: 652 s on 2 cores shared with a Swift build, 2026-12-06), models/*.gguf, llm-install.log, llm-server.log,
+# llm-server.pid. The install prints its progress every 20 s; on failure the tail of llm-install.log is printed.
 # Needs: python3 (with venv and pip; PyPI reachable on first run), a C/C++ compiler and make
 # (installed with apt-get when missing), curl, sha256sum.
 set -euo pipefail
@@ -137,7 +137,7 @@ install_server() {
     : >"$INSTALL_LOG"
     local t0=$SECONDS
     echo "llm-server: installing llama-cpp-python $LLAMA_CPP_PYTHON_VERSION into $VENV" \
-        "(one time; builds llama.cpp: about 9 minutes on 2 idle cores, more while Strata builds; log: $INSTALL_LOG)" >&2
+        "(one time; builds llama.cpp: 11 min on 2 cores shared with the Strata build on 2026-12-06; log: $INSTALL_LOG)" >&2
 
     if ! command -v cc >/dev/null 2>&1 || ! command -v c++ >/dev/null 2>&1 \
         || ! command -v make >/dev/null 2>&1; then
