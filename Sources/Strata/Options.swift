@@ -192,10 +192,11 @@ public struct RunOptions: Sendable {
     /// read or replace topics that are not its own.
     /// - Throws: ``StrataError`` `.usage` naming the option and what to pass; ``SourceError`` for a SOURCE
     ///   that does not parse.
-    public static func resolveSource(_ argument: String?, state: String?) throws -> SourceLocation {
+    /// `checkOwner: false` skips the ownership check (a command that uses the state only as a cache).
+    public static func resolveSource(_ argument: String?, state: String?, checkOwner: Bool = true) throws -> SourceLocation {
         guard let argument else { return try stateSource(state) }
         let location = try SourceLocation.parse(argument)
-        if let state, let recorded = recordedSource(of: state), SourceLocation.identity(of: recorded) != location.identity {
+        if checkOwner, let state, let recorded = recordedSource(of: state), SourceLocation.identity(of: recorded) != location.identity {
             throw StrataError(.usage, "the state in \(state) belongs to \(recorded), not to \(location): leave SOURCE out to use "
                               + "the state's own source, or pass the --state DIR of this source's runs (by default it gets "
                               + "\(defaultStateDirectory(for: location)))")

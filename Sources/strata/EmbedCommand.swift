@@ -27,7 +27,7 @@ struct EmbedCommand: AsyncParsableCommand {
         if let shared = sharding.shared { return try await embedShard(shared) }
         try await reportingErrors {
             guard let out else { throw StrataError(.usage, "missing --out FILE (or --shared URL to embed one shard into the shared store)") }
-            let options = try RunOptions(source)
+            let options = try RunOptions(source, ownState: false)   // the state is only a vector cache here
             let reporter = log.reporter
             reporter.stage("read \(options.source)")
             let read = try await DocumentStore.read(options.source, options: options.read)

@@ -170,8 +170,10 @@ struct IncrementalOptions: ParsableArguments {
 }
 
 extension RunOptions {
-    init(_ s: SourceOptions) throws {
-        let location = try RunOptions.resolveSource(s.source, state: s.state)
+    /// `ownState: false` for `strata embed`, which reads the state only as a vector cache and may embed
+    /// any source through it; every other command must name the state's own source.
+    init(_ s: SourceOptions, ownState: Bool = true) throws {
+        let location = try RunOptions.resolveSource(s.source, state: s.state, checkOwner: ownState)
         self.init(source: location, stateDirectory: s.state)
         read = ReadOptions(idField: s.idField, textField: s.textField, skipInvalid: s.skipInvalid)
         embedder = s.embedder
