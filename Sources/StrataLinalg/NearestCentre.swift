@@ -27,14 +27,22 @@ enum NearestCentre {
     @inline(__always)
     static func choose(scores row: UnsafePointer<Float>, k: Int, x: UnsafePointer<Float>,
                        centres c: UnsafePointer<Float>, d: Int, allowance e: Double) -> Choice {
-        var best = row[0], idx = 0
-        for j in 1..<max(k, 1) where row[j] < best { best = row[j]; idx = j }
+        // One pass for the smallest score and the runner-up; a runner-up within the allowance means
+        // several candidates (rare), and only then are distances recomputed.
+        var best = row[0], second = Float.infinity, idx = 0
+        for j in 1..<max(k, 1) {
+            let v = row[j]
+            if v < best { second = best; best = v; idx = j } else if v < second { second = v }
+        }
         let limit = Double(best) + 2.02 * e
-        var candidates = 0
-        for j in 0..<k where Double(row[j]) <= limit { candidates += 1 }
-        if candidates > 1 { idx = exactNearest(scores: row, k: k, limit: limit, x: x, centres: c, d: d) }
-        var second = Float.infinity
-        for j in 0..<k where j != idx && row[j] < second { second = row[j] }
+        if Double(second) <= limit {
+            let exact = exactNearest(scores: row, k: k, limit: limit, x: x, centres: c, d: d)
+            if exact != idx {
+                idx = exact
+                second = .infinity
+                for j in 0..<k where j != idx && row[j] < second { second = row[j] }
+            }
+        }
         return Choice(index: idx, score: row[idx], second: second)
     }
 
