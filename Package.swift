@@ -13,10 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
-        // Already in the graph through postgres-nio; named because StrataHTTP uses them directly.
-        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        // Already in the graph through postgres-nio; named because StrataPostgres uses it directly.
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
-        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
     ],
     targets: [
         // MARK: - System libraries
@@ -27,15 +25,13 @@ let package = Package(
         ),
 
         // MARK: - Libraries
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         /// Numeric core: Matrix, BLAS/LAPACK wrappers, PCA, k-means, metrics, Hungarian.
         .target(name: "StrataLinalg", dependencies: ["CBLAS"]),
-        /// JSON-over-HTTP client for OpenAI-compatible servers (retries, backoff, timeouts), on SwiftNIO.
-        .target(name: "StrataHTTP", dependencies: [
-            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
-        ]),
+        /// JSON-over-HTTP client for OpenAI-compatible servers (retries, backoff, timeouts), on libcurl.
+        .target(name: "StrataHTTP", dependencies: ["CCurl"]),
         /// Readers and writers of document sources, SQLite wrapper, state database.
         .target(name: "StrataStore", dependencies: ["CSQLite", .product(name: "Crypto", package: "swift-crypto")]),
         /// safetensors reader, WordPiece tokenizer, native MiniLM encoder, OpenAI-compatible embeddings.

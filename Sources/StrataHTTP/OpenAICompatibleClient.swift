@@ -1,5 +1,4 @@
 import Foundation
-import NIOSSL
 
 /// An error talking to an OpenAI-compatible HTTP endpoint. `code` is extensible (a struct, not an
 /// enum) so new cases do not break callers; `description` says what to do next and never contains
@@ -39,7 +38,7 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible, Equatab
 /// with timeouts, bounded retries, exponential backoff with jitter, and `Retry-After` support.
 ///
 /// Retried: HTTP 408, 409, 429, 500, 502, 503, 504, timeouts and connection errors. Not retried:
-/// other 4xx (a bad request will not get better). Speaks HTTP/1.1 over SwiftNIO (one connection per
+/// other 4xx (a bad request will not get better). Speaks HTTP/1.1 over libcurl (one connection per
 /// request, TLS with the system's trust roots); see `HTTP1Transport` for why not `URLSession`.
 /// Redirects are not followed (OpenAI-compatible APIs do not redirect; a 3xx is reported).
 public struct OpenAICompatibleClient: Sendable {
@@ -149,12 +148,12 @@ public struct OpenAICompatibleClient: Sendable {
                     throw HTTPClientError(.httpStatus, status: status,
                                           "\(lastProblem) — check the model name, the request and the API key")
                 }
-                serverWait = Self.retryAfter(response.headers.first(name: "Retry-After"))
+                serverWait = Self.retryAfter(response.header("Retry-After"))
             } catch let e as HTTPClientError {
                 throw e
             } catch HTTP1Transport.Failure.unsupportedURL(let u) {
                 throw HTTPClientError(.configuration, "unsupported base URL \(u) — use http://HOST:PORT/v1 or https://…")
-            } catch let e as NIOSSLError {
+            } catch HTTP1Transport.Failure.tls(let e) {
                 try Task.checkCancellation()
                 lastStatus = nil
                 lastProblem = "TLS with \(url.host ?? "the server") failed (is its certificate trusted by this machine's CA store?): \(e)"
