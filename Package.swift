@@ -10,11 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
-        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
-        // Already in the graph through postgres-nio; named because StrataPostgres uses it directly.
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // MARK: - System libraries
@@ -26,6 +22,8 @@ let package = Package(
 
         // MARK: - Libraries
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         /// Numeric core: Matrix, BLAS/LAPACK wrappers, PCA, k-means, metrics, Hungarian.
@@ -33,21 +31,19 @@ let package = Package(
         /// JSON-over-HTTP client for OpenAI-compatible servers (retries, backoff, timeouts), on libcurl.
         .target(name: "StrataHTTP", dependencies: ["CCurl"]),
         /// Readers and writers of document sources, SQLite wrapper, state database.
-        .target(name: "StrataStore", dependencies: ["CSQLite", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "StrataStore", dependencies: ["CSQLite", "CCrypto"]),
         /// safetensors reader, WordPiece tokenizer, native MiniLM encoder, OpenAI-compatible embeddings.
         .target(name: "StrataEmbed", dependencies: ["StrataLinalg", "StrataHTTP"]),
         /// c-TF-IDF keywords, representatives, LLM and keyword labelers, reply repair, prices.
         .target(name: "StrataLabel", dependencies: ["StrataHTTP"], resources: [.copy("prices.json")]),
 
-        /// PostgreSQL tables as sources and topic-column sinks (postgres-nio).
-        .target(name: "StrataPostgres", dependencies: ["StrataStore", .product(name: "PostgresNIO", package: "postgres-nio"),
-                                                      .product(name: "Logging", package: "swift-log")]),
+        /// PostgreSQL tables as sources and topic-column sinks, and the sharded run's shared store (libpq).
+        .target(name: "StrataPostgres", dependencies: ["StrataStore", "CPostgres"]),
 
         /// The pipeline: fit, describe, label, hierarchy, write; estimates; reports.
         .target(
             name: "Strata",
-            dependencies: ["StrataLinalg", "StrataEmbed", "StrataLabel", "StrataStore", "StrataHTTP", "StrataPostgres",
-                           .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["StrataLinalg", "StrataEmbed", "StrataLabel", "StrataStore", "StrataHTTP", "StrataPostgres"]
         ),
 
         /// `strata mcp`: the retrieval tools over the Model Context Protocol (stdio).

@@ -7,7 +7,7 @@
 # (benchmark scripts install their own extras: faiss-cpu, sentence-transformers, threadpoolctl).
 set -euo pipefail
 
-APT_PACKAGES=(libopenblas-dev liblapacke-dev pkg-config libsqlite3-dev libcurl4-openssl-dev)
+APT_PACKAGES=(libopenblas-dev liblapacke-dev pkg-config libsqlite3-dev libcurl4-openssl-dev libpq-dev libssl-dev)
 # The test suite also renders the HTML report in headless Chromium and runs a throwaway PostgreSQL.
 if [ "${STRATA_SETUP_TESTS:-0}" = "1" ]; then APT_PACKAGES+=(chromium postgresql); fi
 

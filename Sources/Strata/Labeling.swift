@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import StrataEmbed
 import StrataHTTP
@@ -67,7 +66,7 @@ enum Labeling {
     static func promptHash(model: String, messages: [ChatMessage]) -> String {
         var text = model
         for m in messages { text += "\u{1F}" + m.role + "\u{1E}" + m.content }
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hex(text)
     }
 
     /// The mode the run asks in: `--llm-mode`, or the automatic choice for the model and server.

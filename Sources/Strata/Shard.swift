@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+import StrataStore
 
 /// The slice of the documents that one worker of a sharded step owns (issue #14: embed and assign run
 /// as N independent workers under a scheduler's job array).
@@ -75,7 +75,7 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     /// The shard (0 ..< count) that owns the document with this id. O(|id|).
     public static func of(_ documentID: String, count: Int) -> Int {
         precondition(count >= 1)
-        let digest = SHA256.hash(data: Data(documentID.utf8))
+        let digest = SHA256.digest(documentID.utf8)
         let prefix = digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         return Int(prefix % UInt64(count))
     }

@@ -1,14 +1,16 @@
 import Foundation
-import Logging
-import PostgresNIO
 import StrataStore
 
 /// A PostgreSQL table as a document source and a topic-column sink (`postgres://USER@HOST:PORT/DB?table=T`,
 /// password from the URL or `PGPASSWORD`). Identifiers are quoted (``SQLIdentifier/quote(_:)``),
 /// never spliced in raw; every value travels as a bind parameter.
 public enum PostgresTable {
-    struct Target {
-        var configuration: PostgresClient.Configuration
+    struct Target: Sendable {
+        var host: String
+        var port: Int
+        var user: String
+        var password: String?
+        var database: String?
         var table: String
         var display: String
     }
@@ -21,39 +23,19 @@ public enum PostgresTable {
         let user = u.user ?? ProcessInfo.processInfo.environment["PGUSER"] ?? "postgres"
         let password = u.password ?? ProcessInfo.processInfo.environment["PGPASSWORD"]
         let database = u.path.split(separator: "/").first.map(String.init)
-        var c = PostgresClient.Configuration(host: host, port: u.port ?? 5432, username: user, password: password,
-                                             database: database, tls: .disable)
-        c.options.connectTimeout = .seconds(10)
-        return Target(configuration: c, table: table, display: display)
+        return Target(host: host, port: u.port ?? 5432, user: user, password: password, database: database, table: table, display: display)
     }
 
-    /// Errors only: PostgresNIO warns when a query leases a connection before `run()` has started,
-    /// a race `withClient` wins anyway (the lease waits for the pool).
-    static let logger: Logger = {
-        var l = Logger(label: "strata.postgres")
-        l.logLevel = .error
-        return l
-    }()
-
-    /// Runs `body` with a client whose background task lives exactly as long as the call.
-    static func withClient<R: Sendable>(_ t: Target, _ body: @escaping @Sendable (PostgresClient) async throws -> R) async throws -> R {
-        let client = PostgresClient(configuration: t.configuration, backgroundLogger: logger)
-        return try await withThrowingTaskGroup(of: R?.self) { group in
-            group.addTask { await client.run(); return nil }
-            group.addTask { try await body(client) }
-            defer { group.cancelAll() }
-            while let r = try await group.next() { if let r { return r } }
-            throw SourceError(file: t.display, line: nil, "the PostgreSQL client stopped unexpectedly")
-        }
+    /// Runs `body` on a fresh connection, closed when the call returns.
+    static func withClient<R: Sendable>(_ t: Target, _ body: (PGConnection) async throws -> R) async throws -> R {
+        let connection = try await PGConnection(host: t.host, port: t.port, user: t.user, password: t.password, database: t.database)
+        return try await body(connection)
     }
 
     static func wrap<R>(_ t: Target, _ what: String, _ body: () async throws -> R) async throws -> R {
-        do { return try await body() } catch let e as SourceError { throw e } catch let e as PSQLError {
-            let message = e.serverInfo?[.message] ?? String(reflecting: e.code)
-            let state = e.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
-            throw SourceError(file: t.display, line: nil, "\(what) failed: \(message)\(state)")
-        } catch {
-            throw SourceError(file: t.display, line: nil, "\(what) failed: \(error) — is the server running and the URL right?")
+        do { return try await body() } catch let e as SourceError { throw e } catch let e as PGConnection.Failure {
+            let hint = e.sqlState == nil ? " — is the server running and the URL right?" : ""
+            throw SourceError(file: t.display, line: nil, "\(what) failed: \(e)\(hint)")
         }
     }
 
@@ -69,11 +51,8 @@ public enum PostgresTable {
         let filter = shard.map { "WHERE \(shardExpression("t." + id, count: $0.count)) = \($0.index)" } ?? ""
         let rows: [String] = try await wrap(t, "reading \(table)") {
             try await withClient(t) { client in
-                var out: [String] = []
-                let seq = try await client.query("SELECT row_to_json(t)::text FROM \(unescaped: q) t \(unescaped: filter) ORDER BY \(unescaped: id)",
-                                                 logger: logger)
-                for try await (json) in seq.decode(String.self) { out.append(json) }
-                return out
+                let rows = try await client.query("SELECT row_to_json(t)::text FROM \(q) t \(filter) ORDER BY \(id)")
+                return (0..<rows.count).map { rows.string($0, 0) ?? "" }
             }
         }
         var collector = SourceReader.Collector(options: options)
@@ -106,16 +85,16 @@ public enum PostgresTable {
         let vectors: [String]? = embeddings.map { e in keys.map { k in "{" + (e[k] ?? []).map { String(sqlSafe($0)) }.joined(separator: ",") + "}" } }
         try await wrap(t, "writing topic columns to \(table)") {
             try await withClient(t) { client in
-                try await client.withTransaction(logger: logger) { c in
+                try await client.withTransaction { c in
                     try await addColumns(c, table: table)
                     try await update(c, table: table, idField: idField, keys: keys, columns: columns, committedRuns: committedRuns)
                     if let vectors {
-                        try await c.query("ALTER TABLE \(unescaped: q) ADD COLUMN IF NOT EXISTS embedding real[]", logger: logger)
+                        try await c.query("ALTER TABLE \(q) ADD COLUMN IF NOT EXISTS embedding real[]")
                         try await c.query("""
-                            UPDATE \(unescaped: q) AS d SET embedding = s.v::real[]
-                            FROM unnest(\(keys)::text[], \(vectors)::text[]) AS s(id, v)
-                            WHERE d.\(unescaped: id)::text = s.id AND d.embedding IS DISTINCT FROM s.v::real[]
-                            """, logger: logger)
+                            UPDATE \(q) AS d SET embedding = s.v::real[]
+                            FROM unnest($1::text[], $2::text[]) AS s(id, v)
+                            WHERE d.\(id)::text = s.id AND d.embedding IS DISTINCT FROM s.v::real[]
+                            """, [PGLiteral.textArray(keys), PGLiteral.textArray(vectors)])
                     }
                     try await replaceTopics(c, table: table, topics: topics)
                 }
@@ -130,7 +109,7 @@ public enum PostgresTable {
         let t = try target(url: url, table: table)
         try await wrap(t, "writing strata_topics beside \(table)") {
             try await withClient(t) { client in
-                try await client.withTransaction(logger: logger) { c in
+                try await client.withTransaction { c in
                     try await addColumns(c, table: table)
                     try await replaceTopics(c, table: table, topics: topics)
                 }
@@ -149,7 +128,7 @@ public enum PostgresTable {
             try await withClient(t) { client in
                 for start in stride(from: 0, to: keys.count, by: max(1, batch)) {
                     let part = Array(keys[start..<min(start + max(1, batch), keys.count)])
-                    try await client.withTransaction(logger: logger) { c in
+                    try await client.withTransaction { c in
                         try await update(c, table: table, idField: idField, keys: part, columns: columns, committedRuns: committedRuns)
                     }
                     try await progress(start + part.count)
@@ -158,50 +137,51 @@ public enum PostgresTable {
         }
     }
 
-    static func addColumns(_ c: PostgresConnection, table: String) async throws {
+    static func addColumns(_ c: PGConnection, table: String) async throws {
         let q = SQLIdentifier.quote(table), index = SQLIdentifier.quote("idx_\(table)_topic_id")
         for (name, type) in [("topic_id", "integer"), ("topic_label", "text"), ("topic_score", "double precision"),
                              ("topic_parent_id", "integer"), ("topic_run", "text")] {
-            try await c.query("ALTER TABLE \(unescaped: q) ADD COLUMN IF NOT EXISTS \(unescaped: SQLIdentifier.quote(name)) \(unescaped: type)", logger: logger)
+            try await c.query("ALTER TABLE \(q) ADD COLUMN IF NOT EXISTS \(SQLIdentifier.quote(name)) \(type)")
         }
-        try await c.query("CREATE INDEX IF NOT EXISTS \(unescaped: index) ON \(unescaped: q) (topic_id)", logger: logger)
+        try await c.query("CREATE INDEX IF NOT EXISTS \(index) ON \(q) (topic_id)")
     }
 
     /// One UPDATE of `keys`' rows; rows already holding their values (from a committed run) are skipped.
-    static func update(_ c: PostgresConnection, table: String, idField: String, keys: [String], columns: [String: TopicColumns],
+    static func update(_ c: PGConnection, table: String, idField: String, keys: [String], columns: [String: TopicColumns],
                        committedRuns: [String]) async throws {
         let q = SQLIdentifier.quote(table), id = SQLIdentifier.quote(idField)
         let topicIDs = keys.map { columns[$0]!.topicID }, labels = keys.map { columns[$0]!.topicLabel }
         let scores = keys.map { columns[$0]!.topicScore }, parents = keys.map { columns[$0]!.topicParentID ?? -1 }
         let runs = keys.map { columns[$0]!.topicRun }
         try await c.query("""
-            UPDATE \(unescaped: q) AS d SET topic_id = s.topic_id, topic_label = s.topic_label, topic_score = s.topic_score,
+            UPDATE \(q) AS d SET topic_id = s.topic_id, topic_label = s.topic_label, topic_score = s.topic_score,
                 topic_parent_id = NULLIF(s.topic_parent_id, -1), topic_run = s.topic_run
-            FROM unnest(\(keys)::text[], \(topicIDs)::integer[], \(labels)::text[], \(scores)::float8[], \(parents)::integer[], \(runs)::text[])
+            FROM unnest($1::text[], $2::integer[], $3::text[], $4::float8[], $5::integer[], $6::text[])
                 AS s(id, topic_id, topic_label, topic_score, topic_parent_id, topic_run)
-            WHERE d.\(unescaped: id)::text = s.id
+            WHERE d.\(id)::text = s.id
               AND (d.topic_id IS DISTINCT FROM s.topic_id OR d.topic_label IS DISTINCT FROM s.topic_label
                    OR d.topic_score IS DISTINCT FROM s.topic_score
                    OR d.topic_parent_id IS DISTINCT FROM NULLIF(s.topic_parent_id, -1)
-                   OR (d.topic_run = ANY(\(committedRuns)::text[])) IS NOT TRUE)
-            """, logger: logger)
+                   OR (d.topic_run = ANY($7::text[])) IS NOT TRUE)
+            """, [PGLiteral.textArray(keys), PGLiteral.intArray(topicIDs), PGLiteral.textArray(labels), PGLiteral.doubleArray(scores),
+                  PGLiteral.intArray(parents), PGLiteral.textArray(runs), PGLiteral.textArray(committedRuns)])
     }
 
-    static func replaceTopics(_ c: PostgresConnection, table: String, topics: [TopicRow]) async throws {
+    static func replaceTopics(_ c: PGConnection, table: String, topics: [TopicRow]) async throws {
         try await c.query("""
             CREATE TABLE IF NOT EXISTS strata_topics (id integer PRIMARY KEY, label text NOT NULL, description text,
                 keywords text, size integer NOT NULL, parent_id integer)
-            """, logger: logger)
-        try await c.query("ALTER TABLE strata_topics ADD COLUMN IF NOT EXISTS level text NOT NULL DEFAULT 'topic'", logger: logger)
-        try await c.query("DELETE FROM strata_topics", logger: logger)
+            """)
+        try await c.query("ALTER TABLE strata_topics ADD COLUMN IF NOT EXISTS level text NOT NULL DEFAULT 'topic'")
+        try await c.query("DELETE FROM strata_topics")
         try await c.query("""
             INSERT INTO strata_topics (id, label, description, keywords, size, parent_id, level)
             SELECT id, label, description, keywords, size, NULLIF(parent_id, -1), level
-            FROM unnest(\(topics.map(\.id))::integer[], \(topics.map(\.label))::text[], \(topics.map(\.description))::text[],
-                        \(topics.map { $0.keywords.joined(separator: ", ") })::text[], \(topics.map(\.size))::integer[],
-                        \(topics.map { $0.parentID ?? -1 })::integer[], \(topics.map(\.level.rawValue))::text[])
+            FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::integer[], $7::text[])
                 AS s(id, label, description, keywords, size, parent_id, level)
-            """, logger: logger)
+            """, [PGLiteral.intArray(topics.map(\.id)), PGLiteral.textArray(topics.map(\.label)), PGLiteral.textArray(topics.map(\.description)),
+                  PGLiteral.textArray(topics.map { $0.keywords.joined(separator: ", ") }), PGLiteral.intArray(topics.map(\.size)),
+                  PGLiteral.intArray(topics.map { $0.parentID ?? -1 }), PGLiteral.textArray(topics.map(\.level.rawValue))])
     }
 }
 

@@ -1,5 +1,4 @@
 import Foundation
-import PostgresNIO
 import StrataStore
 
 /// One shard's row in the ledger (`strata.shards`): the progress and accounting of its latest attempt.
@@ -48,8 +47,6 @@ public struct Published: Sendable {
 }
 
 extension SharedStore {
-    typealias LedgerRow = (String, Int, Int, String, Int, String, Int, Date, Date, Date?, Int, Int, Double, Int, String?)
-
     /// Marks `shard` running (a new attempt: attempt and failures count up unless it last finished).
     public func beginShard(source: String, step: String, shard: Int, count: Int, documents: Int) async throws {
         let host = ProcessInfo.processInfo.hostName, pid = Int(getpid())
@@ -57,13 +54,14 @@ extension SharedStore {
             try await client.query("""
                 INSERT INTO strata.shards AS s (source, step, shard, shard_count, status, attempt, host, pid, started, updated,
                     finished, documents, processed, seconds, failures, error)
-                VALUES (\(source), \(step), \(shard), \(count), 'running', 1, \(host), \(pid), now(), now(), NULL, \(documents), 0, 0, 0, NULL)
+                VALUES ($1, $2, $3, $4, 'running', 1, $5, $6, now(), now(), NULL, $7, 0, 0, 0, NULL)
                 ON CONFLICT (source, step, shard_count, shard) DO UPDATE SET status = 'running',
                     attempt = CASE WHEN s.status = 'done' THEN 1 ELSE s.attempt + 1 END,
                     failures = CASE WHEN s.status = 'done' THEN 0 ELSE s.failures + 1 END,
                     host = EXCLUDED.host, pid = EXCLUDED.pid, started = now(), updated = now(), finished = NULL,
                     documents = EXCLUDED.documents, processed = 0, seconds = 0, error = NULL
-                """, logger: Self.logger)
+                """, [PGLiteral.text(source), PGLiteral.text(step), PGLiteral.int(shard), PGLiteral.int(count), PGLiteral.text(host),
+                      PGLiteral.int(pid), PGLiteral.int(documents)])
         }
     }
 
@@ -73,31 +71,33 @@ extension SharedStore {
                             status: String = "running", error: String? = nil) async throws {
         try await run("recording shard \(shard)/\(count) of \(step)") { client in
             try await client.query("""
-                UPDATE strata.shards SET processed = coalesce(\(processed), processed), seconds = coalesce(\(seconds), seconds),
-                    updated = now(), status = \(status),
-                    error = \(error), finished = CASE WHEN \(status) = 'done' THEN now() ELSE NULL END
-                WHERE source = \(source) AND step = \(step) AND shard_count = \(count) AND shard = \(shard)
-                """, logger: Self.logger)
+                UPDATE strata.shards SET processed = coalesce($1::integer, processed), seconds = coalesce($2::float8, seconds),
+                    updated = now(), status = $3::text,
+                    error = $4::text, finished = CASE WHEN $3::text = 'done' THEN now() ELSE NULL END
+                WHERE source = $5 AND step = $6 AND shard_count = $7 AND shard = $8
+                """, [PGLiteral.int(processed), PGLiteral.double(seconds), PGLiteral.text(status), .text(error), PGLiteral.text(source),
+                      PGLiteral.text(step), PGLiteral.int(count), PGLiteral.int(shard)])
         }
     }
 
     /// The ledger rows of `step` for `source`, every shard count that ran, by count then shard.
     public func shards(source: String, step: String) async throws -> [ShardRecord] {
-        let rows: [LedgerRow] = try await run("reading the shard ledger") { client in
-            var out: [LedgerRow] = []
-            let seq = try await client.query("""
-                SELECT step, shard, shard_count, status, attempt, host, pid, started, updated, finished, documents, processed,
-                    seconds, failures, error FROM strata.shards WHERE source = \(source) AND step = \(step)
+        let iso = { (column: String) in "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" }
+        let rows = try await run("reading the shard ledger") { client in
+            try await client.query("""
+                SELECT step, shard, shard_count, status, attempt, host, pid, \(iso("started")), \(iso("updated")), \(iso("finished")),
+                    documents, processed, seconds, failures, error FROM strata.shards WHERE source = $1 AND step = $2
                 ORDER BY shard_count, shard
-                """, logger: Self.logger)
-            for try await r in seq.decode(LedgerRow.self) { out.append(r) }
-            return out
+                """, [PGLiteral.text(source), PGLiteral.text(step)])
         }
-        let iso = ISO8601DateFormatter()
-        return rows.map { r in
-            ShardRecord(step: r.0, shard: r.1, count: r.2, status: r.3, attempt: r.4, host: r.5, pid: r.6, started: iso.string(from: r.7),
-                        updated: iso.string(from: r.8), finished: r.9.map(iso.string(from:)), documents: r.10, processed: r.11,
-                        seconds: r.12, perSecond: r.12 > 0 ? Double(r.11) / r.12 : 0, failures: r.13, error: r.14)
+        return (0..<rows.count).map { r in
+            let seconds = rows.double(r, 12) ?? 0, processed = rows.int(r, 11) ?? 0
+            return ShardRecord(step: rows.string(r, 0) ?? "", shard: rows.int(r, 1) ?? 0, count: rows.int(r, 2) ?? 0,
+                               status: rows.string(r, 3) ?? "", attempt: rows.int(r, 4) ?? 0, host: rows.string(r, 5) ?? "",
+                               pid: rows.int(r, 6) ?? 0, started: rows.string(r, 7) ?? "", updated: rows.string(r, 8) ?? "",
+                               finished: rows.string(r, 9), documents: rows.int(r, 10) ?? 0, processed: processed, seconds: seconds,
+                               perSecond: seconds > 0 ? Double(processed) / seconds : 0, failures: rows.int(r, 13) ?? 0,
+                               error: rows.string(r, 14))
         }
     }
 
@@ -108,30 +108,31 @@ extension SharedStore {
     public func publish(source: String, run runID: String, model: Data, document: Data,
                         assignments: StateDatabase.AssignmentChange) async throws {
         try await run("publishing the fit") { client in
-            try await client.withTransaction(logger: Self.logger) { c in
+            try await client.withTransaction { c in
                 try await c.query("""
                     INSERT INTO strata.published AS p (source, run, published, model, document, runs)
-                    VALUES (\(source), \(runID), now(), \(model), \(document), ARRAY[\(runID)])
+                    VALUES ($1, $2, now(), $3, $4, ARRAY[$2::text])
                     ON CONFLICT (source) DO UPDATE SET run = EXCLUDED.run, published = now(), model = EXCLUDED.model,
                         document = EXCLUDED.document, runs = (p.runs || EXCLUDED.runs)[greatest(1, cardinality(p.runs) - 48):]
-                    """, logger: Self.logger)
+                    """, [PGLiteral.text(source), PGLiteral.text(runID), .bytes(model), .bytes(document)])
                 let rows: [StateDatabase.Assignment]
                 switch assignments {
                 case .replaceAll(let all):
-                    try await c.query("DELETE FROM strata.assignments WHERE source = \(source)", logger: Self.logger)
+                    try await c.query("DELETE FROM strata.assignments WHERE source = $1", [PGLiteral.text(source)])
                     rows = all
                 case .delta(let upsert, let delete):
-                    try await c.query("DELETE FROM strata.assignments WHERE source = \(source) AND id = ANY(\(delete))", logger: Self.logger)
+                    try await c.query("DELETE FROM strata.assignments WHERE source = $1 AND id = ANY($2::text[])",
+                                      [PGLiteral.text(source), PGLiteral.textArray(delete)])
                     rows = upsert
                 }
                 for start in stride(from: 0, to: rows.count, by: Self.chunk) {
                     let part = rows[start..<min(start + Self.chunk, rows.count)]
                     try await c.query("""
                         INSERT INTO strata.assignments (source, id, hash, topic, score)
-                        SELECT \(source), i, h, t, s FROM unnest(\(part.map(\.id))::text[], \(part.map(\.hash))::text[],
-                            \(part.map(\.topic))::integer[], \(part.map(\.score))::float8[]) AS u(i, h, t, s)
+                        SELECT $1, i, h, t, s FROM unnest($2::text[], $3::text[], $4::integer[], $5::float8[]) AS u(i, h, t, s)
                         ON CONFLICT (source, id) DO UPDATE SET hash = EXCLUDED.hash, topic = EXCLUDED.topic, score = EXCLUDED.score
-                        """, logger: Self.logger)
+                        """, [PGLiteral.text(source), PGLiteral.textArray(part.map(\.id)), PGLiteral.textArray(part.map(\.hash)),
+                              PGLiteral.intArray(part.map(\.topic)), PGLiteral.doubleArray(part.map(\.score))])
                 }
             }
         }
@@ -140,12 +141,11 @@ extension SharedStore {
     /// What the last fit published for `source` (nil before the first).
     public func published(source: String) async throws -> Published? {
         try await run("reading the published fit") { client in
-            let seq = try await client.query("SELECT run, model, document, runs FROM strata.published WHERE source = \(source)",
-                                             logger: Self.logger)
-            for try await (run, model, document, runs) in seq.decode((String, Data, Data, [String]).self) {
-                return Published(run: run, model: model, document: document, runs: runs)
-            }
-            return nil
+            let rows = try await client.query("SELECT run, model, document, array_to_json(runs)::text FROM strata.published WHERE source = $1",
+                                              [PGLiteral.text(source)], binary: true)
+            guard rows.count > 0, let run = rows.string(0, 0), let model = rows.data(0, 1), let document = rows.data(0, 2) else { return nil }
+            let runs = (try? JSONDecoder().decode([String].self, from: Data((rows.string(0, 3) ?? "[]").utf8))) ?? []
+            return Published(run: run, model: model, document: document, runs: runs)
         }
     }
 
@@ -155,13 +155,13 @@ extension SharedStore {
         for start in stride(from: 0, to: ids.count, by: Self.chunk * 5) {
             let part = Array(ids[start..<min(start + Self.chunk * 5, ids.count)])
             let got = try await run("reading published assignments") { client in
-                var got: [(String, String, Int, Double)] = []
-                let seq = try await client.query("SELECT id, hash, topic, score FROM strata.assignments WHERE source = \(source) AND id = ANY(\(part))",
-                                                 logger: Self.logger)
-                for try await r in seq.decode((String, String, Int, Double).self) { got.append(r) }
-                return got
+                try await client.query("SELECT id, hash, topic, score FROM strata.assignments WHERE source = $1 AND id = ANY($2::text[])",
+                                       [PGLiteral.text(source), PGLiteral.textArray(part)])
             }
-            for (id, hash, topic, score) in got { out[id] = StateDatabase.RecordedDocument(hash: hash, topic: topic, score: score) }
+            for r in 0..<got.count {
+                guard let id = got.string(r, 0), let hash = got.string(r, 1), let topic = got.int(r, 2), let score = got.double(r, 3) else { continue }
+                out[id] = StateDatabase.RecordedDocument(hash: hash, topic: topic, score: score)
+            }
         }
         return out
     }

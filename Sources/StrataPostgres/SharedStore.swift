@@ -1,6 +1,4 @@
 import Foundation
-import Logging
-import PostgresNIO
 import StrataStore
 
 /// The state the workers of a sharded run share, in PostgreSQL schema `strata` (beside the user's
@@ -24,19 +22,17 @@ public final class SharedStore: EmbeddingCache, @unchecked Sendable {
     }
 
     @discardableResult
-    func run<R: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresClient) async throws -> R) async throws -> R {
+    func run<R: Sendable>(_ what: String, _ body: (PGConnection) async throws -> R) async throws -> R {
         try await PostgresTable.wrap(target, what) { try await PostgresTable.withClient(target, body) }
     }
-
-    static let logger = PostgresTable.logger
 
     /// Creates schema `strata` and its tables when missing. Concurrent workers serialise on an
     /// advisory lock (two `CREATE … IF NOT EXISTS` racing can still collide in the catalog).
     public func prepare() async throws {
         try await run("creating schema strata") { client in
-            try await client.withTransaction(logger: Self.logger) { c in
-                try await c.query("SELECT pg_advisory_xact_lock(7217600114)", logger: Self.logger)
-                for statement in Self.schema { try await c.query(PostgresQuery(unsafeSQL: statement), logger: Self.logger) }
+            try await client.withTransaction { c in
+                try await c.query("SELECT pg_advisory_xact_lock(7217600114)")
+                for statement in Self.schema { try await c.query(statement) }
             }
         }
     }
@@ -77,43 +73,48 @@ public final class SharedStore: EmbeddingCache, @unchecked Sendable {
         for start in stride(from: 0, to: unique.count, by: Self.chunk) {
             let part = Array(unique[start..<min(start + Self.chunk, unique.count)])
             let got = try await run("reading vectors") { client in
-                var got: [(String, Int, ByteBuffer)] = []
-                let rows = try await client.query("SELECT hash, dim, vector FROM strata.embeddings WHERE model = \(model) AND hash = ANY(\(part))",
-                                                  logger: Self.logger)
-                for try await row in rows.decode((String, Int, ByteBuffer).self) { got.append(row) }
-                return got
+                try await client.query("SELECT hash, dim, vector FROM strata.embeddings WHERE model = $1 AND hash = ANY($2::text[])",
+                                       [PGLiteral.text(model), PGLiteral.textArray(part)], binary: true)
             }
-            for (hash, dim, blob) in got { Self.take(blob, dim: dim, rows: rowsOf[hash] ?? [], into: &out, total: hashes.count) }
+            for r in 0..<got.count {
+                guard let hash = got.string(r, 0), let dim = got.int32(r, 1) else { out.mismatched += 1; continue }
+                Self.take(got.bytes(r, 2), dim: dim, rows: rowsOf[hash] ?? [], into: &out, total: hashes.count)
+            }
         }
         return out
     }
 
-    static func take(_ blob: ByteBuffer, dim: Int, rows: [Int], into out: inout StateDatabase.CachedRows, total: Int) {
+    static func take(_ blob: UnsafeRawBufferPointer, dim: Int, rows: [Int], into out: inout StateDatabase.CachedRows, total: Int) {
         if out.dimension == 0 && dim > 0 {
             out.dimension = dim
             out.vectors = [Float](repeating: 0, count: total * dim)
         }
-        guard dim == out.dimension, blob.readableBytes == dim * 4 else { out.mismatched += 1; return }
-        blob.withUnsafeReadableBytes { src in
-            out.vectors.withUnsafeMutableBytes { dst in
-                for r in rows { (dst.baseAddress! + r * dim * 4).copyMemory(from: src.baseAddress!, byteCount: dim * 4) }
-            }
+        guard dim == out.dimension, blob.count == dim * 4 else { out.mismatched += 1; return }
+        out.vectors.withUnsafeMutableBytes { dst in
+            for r in rows { (dst.baseAddress! + r * dim * 4).copyMemory(from: blob.baseAddress!, byteCount: dim * 4) }
         }
         for r in rows { out.found[r] = true }
     }
 
-    /// Stores vectors (little-endian float32), 20,000 per statement; keys already stored are kept.
+    /// Stores vectors (little-endian float32), 20,000 per statement; keys already stored are kept. The
+    /// vectors travel as one binary parameter that the statement slices, not as 20,000 hex literals.
     public func storeEmbeddings(model: String, _ entries: [(hash: String, vector: [Float])]) async throws {
         for start in stride(from: 0, to: entries.count, by: Self.chunk) {
             let part = entries[start..<min(start + Self.chunk, entries.count)]
             let hashes = part.map(\.hash), dims = part.map { $0.vector.count }
-            let blobs = part.map { e in e.vector.withUnsafeBytes { ByteBuffer(bytes: $0) } }
+            var offsets: [Int] = [], blob = Data(), offset = 0
+            for e in part {
+                offsets.append(offset)
+                offset += e.vector.count * 4
+                e.vector.withUnsafeBytes { blob.append(contentsOf: $0) }
+            }
             try await run("storing vectors") { client in
                 try await client.query("""
                     INSERT INTO strata.embeddings (model, hash, dim, vector)
-                    SELECT \(model), h, d, v FROM unnest(\(hashes)::text[], \(dims)::integer[], \(blobs)::bytea[]) AS s(h, d, v)
+                    SELECT $1, h, d, substring($5::bytea FROM (o + 1)::integer FOR d * 4)
+                    FROM unnest($2::text[], $3::integer[], $4::integer[]) AS s(h, d, o)
                     ON CONFLICT (model, hash) DO NOTHING
-                    """, logger: Self.logger)
+                    """, [PGLiteral.text(model), PGLiteral.textArray(hashes), PGLiteral.intArray(dims), PGLiteral.intArray(offsets), .bytes(blob)])
             }
         }
     }
@@ -125,11 +126,9 @@ public final class SharedStore: EmbeddingCache, @unchecked Sendable {
         for start in stride(from: 0, to: unique.count, by: Self.chunk * 5) {
             let part = Array(unique[start..<min(start + Self.chunk * 5, unique.count)])
             let got = try await run("reading cached hashes") { client in
-                var got: [String] = []
-                let rows = try await client.query("SELECT hash FROM strata.embeddings WHERE model = \(model) AND hash = ANY(\(part))",
-                                                  logger: Self.logger)
-                for try await h in rows.decode(String.self) { got.append(h) }
-                return got
+                let rows = try await client.query("SELECT hash FROM strata.embeddings WHERE model = $1 AND hash = ANY($2::text[])",
+                                                  [PGLiteral.text(model), PGLiteral.textArray(part)])
+                return (0..<rows.count).compactMap { rows.string($0, 0) }
             }
             out.formUnion(got)
         }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// A JSON-like metadata value kept alongside a document.
@@ -97,12 +96,6 @@ public struct Document: Sendable, Equatable {
     }
 
     /// Lower-case hex SHA-256 of a string's UTF-8 bytes.
-    public static func sha256Hex(_ s: String) -> String {
-        let digest = SHA256.hash(data: Data(s.utf8))
-        let hex = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for b in digest { out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)]) }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func sha256Hex(_ s: String) -> String { SHA256.hex(s) }
+
 }
