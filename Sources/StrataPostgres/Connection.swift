@@ -19,12 +19,12 @@ final class PGConnection: @unchecked Sendable {
 
     private let handle: OpaquePointer
 
-    /// Connects (`connect_timeout` 10 s, no TLS, as before). Throws ``Failure`` with libpq's message.
-    init(host: String, port: Int, user: String, password: String?, database: String?) async throws {
-        var pairs: [(String, String)] = [("host", host), ("port", String(port)), ("user", user), ("connect_timeout", "10"),
-                                         ("sslmode", "disable"), ("application_name", "strata"), ("client_encoding", "UTF8")]
-        if let password { pairs.append(("password", password)) }
-        if let database { pairs.append(("dbname", database)) }
+    /// Connects with libpq's keywords (`host`, `port`, `user`, …; `connect_timeout` 10 s unless given; TLS
+    /// as libpq decides from `sslmode`/`PGSSLMODE`). Throws ``Failure`` with libpq's message.
+    init(_ parameters: [(String, String)]) async throws {
+        let given = Set(parameters.map(\.0))
+        let defaults = [("connect_timeout", "10"), ("application_name", "strata"), ("client_encoding", "UTF8")]
+        let pairs = parameters + defaults.filter { !given.contains($0.0) }
         let keys = pairs.map(\.0), values = pairs.map(\.1)
         let connected = try await Self.offload { () -> OpaquePointer? in
             Self.withCStrings(keys) { k in Self.withCStrings(values) { v in PQconnectdbParams(k, v, 0) } }

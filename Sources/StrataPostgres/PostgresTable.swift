@@ -6,11 +6,8 @@ import StrataStore
 /// never spliced in raw; every value travels as a bind parameter.
 public enum PostgresTable {
     struct Target: Sendable {
-        var host: String
-        var port: Int
-        var user: String
-        var password: String?
-        var database: String?
+        /// libpq's connection keywords and values (`host`, `port`, `user`, `password`, `dbname`).
+        var parameters: [(String, String)]
         var table: String
         var display: String
     }
@@ -22,13 +19,26 @@ public enum PostgresTable {
         }
         let user = u.user ?? ProcessInfo.processInfo.environment["PGUSER"] ?? "postgres"
         let password = u.password ?? ProcessInfo.processInfo.environment["PGPASSWORD"]
-        let database = u.path.split(separator: "/").first.map(String.init)
-        return Target(host: host, port: u.port ?? 5432, user: user, password: password, database: database, table: table, display: display)
+        var parameters = [("host", host), ("port", String(u.port ?? 5432)), ("user", user)]
+        if let password { parameters.append(("password", password)) }
+        if let database = u.path.split(separator: "/").first { parameters.append(("dbname", String(database))) }
+        for item in URLComponents(string: url)?.queryItems ?? [] where item.name != "table" {
+            guard passedThrough.contains(item.name), let value = item.value else {
+                throw SourceError(file: display, line: nil,
+                                  "unknown URL parameter \(item.name): besides table= a PostgreSQL URL takes \(passedThrough.sorted().joined(separator: ", "))")
+            }
+            parameters.append((item.name, value))
+        }
+        return Target(parameters: parameters, table: table, display: display)
     }
+
+    /// URL parameters handed to libpq as they are (TLS: `?table=docs&sslmode=verify-full&sslrootcert=ca.pem`).
+    /// Without `sslmode`, libpq's default applies (`PGSSLMODE`, else `prefer`: TLS when the server offers it).
+    static let passedThrough: Set<String> = ["sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl", "connect_timeout"]
 
     /// Runs `body` on a fresh connection, closed when the call returns.
     static func withClient<R: Sendable>(_ t: Target, _ body: (PGConnection) async throws -> R) async throws -> R {
-        let connection = try await PGConnection(host: t.host, port: t.port, user: t.user, password: t.password, database: t.database)
+        let connection = try await PGConnection(t.parameters)
         return try await body(connection)
     }
 
