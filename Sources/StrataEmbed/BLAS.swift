@@ -12,7 +12,7 @@ func sgemm(
     b: UnsafePointer<Float>, ldb: Int,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
-    BLAS.sgemm(transA ? .transpose : .none, transB ? .transpose : .none, m: m, n: n, k: k, alpha: alpha,
+    BLAS.gemm(transA ? .transpose : .none, transB ? .transpose : .none, m: m, n: n, k: k, alpha: alpha,
                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
 }
 

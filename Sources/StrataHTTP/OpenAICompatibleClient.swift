@@ -1,39 +1,5 @@
 import Foundation
 
-/// An error talking to an OpenAI-compatible HTTP endpoint. `code` is extensible (a struct, not an
-/// enum) so new cases do not break callers; `description` says what to do next and never contains
-/// the API key.
-public struct HTTPClientError: Error, Sendable, CustomStringConvertible, Equatable {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private let name: String
-        private init(_ name: String) { self.name = name }
-        public var description: String { name }
-        /// The server answered with a non-retryable status (4xx other than 408/429).
-        public static let httpStatus = Code("httpStatus")
-        /// Every attempt failed with a retryable status, timeout or transport error.
-        public static let retriesExhausted = Code("retriesExhausted")
-        /// The reply was not the JSON shape the endpoint promises.
-        public static let malformedResponse = Code("malformedResponse")
-        /// The configuration is unusable (bad URL, missing key where one is required).
-        public static let configuration = Code("configuration")
-    }
-
-    public let code: Code
-    /// HTTP status of the last reply, when there was one.
-    public let status: Int?
-    public let message: String
-
-    public init(_ code: Code, status: Int? = nil, _ message: String) {
-        self.code = code
-        self.status = status
-        self.message = message
-    }
-
-    public var description: String {
-        "\(message) [\(code)\(status.map { ", HTTP \($0)" } ?? "")]"
-    }
-}
-
 /// A small JSON-over-HTTP client for OpenAI-compatible servers (OpenAI, Ollama, vLLM, llama.cpp)
 /// with timeouts, bounded retries, exponential backoff with jitter, and `Retry-After` support.
 ///

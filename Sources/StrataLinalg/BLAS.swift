@@ -67,21 +67,12 @@ public enum BLAS {
         return try withThreads(count, body)
     }
 
-    /// C ← alpha·op(A)·op(B) + beta·C, single precision, row-major. 2·m·n·k flops.
-    public static func sgemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
-                             alpha: Float, a: UnsafePointer<Float>, lda: Int,
-                             b: UnsafePointer<Float>, ldb: Int,
-                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        lib.sgemm(CblasRowMajor, transA.cblas, transB.cblas, int32(m), int32(n), int32(k),
-                    alpha, a, int32(lda), b, int32(ldb), beta, c, int32(ldc))
-    }
-
-    /// C ← alpha·op(A)·op(B) + beta·C, double precision, row-major. 2·m·n·k flops.
-    public static func dgemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
-                             alpha: Double, a: UnsafePointer<Double>, lda: Int,
-                             b: UnsafePointer<Double>, ldb: Int,
-                             beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
-        lib.dgemm(CblasRowMajor, transA.cblas, transB.cblas, int32(m), int32(n), int32(k),
+    /// C ← alpha·op(A)·op(B) + beta·C, row-major, in `Float` (sgemm) or `Double` (dgemm).
+    /// 2·m·n·k flops; `lda`, `ldb`, `ldc` are row strides in elements.
+    public static func gemm<T: GEMMScalar>(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+                                           alpha: T, a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+                                           beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
+        T.cblasGEMM(CblasRowMajor, transA.cblas, transB.cblas, int32(m), int32(n), int32(k),
                     alpha, a, int32(lda), b, int32(ldb), beta, c, int32(ldc))
     }
 
@@ -159,7 +150,7 @@ public enum BLAS {
                 c.withUnsafeMutableBufferPointer { cp in
                     for _ in 0..<(repeats + 1) {
                         let t0 = DispatchTime.now().uptimeNanoseconds
-                        sgemm(.none, .none, m: size, n: size, k: size, alpha: 1, a: ap.baseAddress!,
+                        gemm(.none, .none, m: size, n: size, k: size, alpha: Float(1), a: ap.baseAddress!,
                               lda: size, b: bp.baseAddress!, ldb: size, beta: 0, c: cp.baseAddress!, ldc: size)
                         let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                         rates.append(2.0 * Double(size) * Double(size) * Double(size) / dt / 1e9)
@@ -171,3 +162,17 @@ public enum BLAS {
         return rates.sorted()[rates.count / 2]
     }
 }
+
+/// The row-major CBLAS GEMM signature for element type `T`.
+public typealias CBLASGEMM<T> = (CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, Int32, Int32, Int32, T,
+                                 UnsafePointer<T>?, Int32, UnsafePointer<T>?, Int32, T,
+                                 UnsafeMutablePointer<T>?, Int32) -> Void
+
+/// A precision BLAS multiplies matrices in: `Float` (sgemm) and `Double` (dgemm). Use ``BLAS/gemm(_:_:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``.
+public protocol GEMMScalar: BinaryFloatingPoint {
+    /// This precision's GEMM in the library in use (``BLASLibrary/active``).
+    static var cblasGEMM: CBLASGEMM<Self> { get }
+}
+
+extension Float: GEMMScalar { public static var cblasGEMM: CBLASGEMM<Float> { BLAS.lib.sgemm } }
+extension Double: GEMMScalar { public static var cblasGEMM: CBLASGEMM<Double> { BLAS.lib.dgemm } }

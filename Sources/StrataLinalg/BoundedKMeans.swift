@@ -203,7 +203,7 @@ struct BoundedPass {
             (gathered + r * d).update(from: p.x + i * d, count: d)
             (scratch + r * k).update(from: p.cNorms, count: k)
         }
-        BLAS.sgemm(.none, .transpose, m: m, n: k, k: d, alpha: -2, a: gathered, lda: d, b: p.c, ldb: d,
+        BLAS.gemm(.none, .transpose, m: m, n: k, k: d, alpha: -2, a: gathered, lda: d, b: p.c, ldb: d,
                    beta: 1, c: scratch, ldc: k)
         for (r, i) in rows.enumerated() {
             let xn = Double(p.xNorms[i])

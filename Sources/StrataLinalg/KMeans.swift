@@ -226,7 +226,7 @@ public enum KMeans {
                         for tile in tiles {
                             let r0 = tile.lowerBound, rowsInTile = tile.count
                             let o = obase + r0 * m
-                            BLAS.sgemm(.none, .transpose, m: rowsInTile, n: m, k: d, alpha: -2,
+                            BLAS.gemm(.none, .transpose, m: rowsInTile, n: m, k: d, alpha: -2,
                                        a: xp.baseAddress! + r0 * d, lda: d, b: cp.baseAddress!, ldb: d,
                                        beta: 0, c: o, ldc: m)
                             for r in 0..<rowsInTile {
@@ -484,7 +484,7 @@ struct AssignmentEngine {
             let r0 = t * ctx.tile, rows = min(ctx.n, r0 + ctx.tile) - r0
             // scratch[r, j] = ‖c_j‖² − 2·x_r·c_j
             for r in 0..<rows { (scratch + r * k).update(from: ctx.cNorms, count: k) }
-            BLAS.sgemm(.none, .transpose, m: rows, n: k, k: d, alpha: -2, a: ctx.x + r0 * d, lda: d,
+            BLAS.gemm(.none, .transpose, m: rows, n: k, k: d, alpha: -2, a: ctx.x + r0 * d, lda: d,
                        b: ctx.c, ldb: d, beta: 1, c: scratch, ldc: k)
             for r in 0..<rows {
                 let i = r0 + r

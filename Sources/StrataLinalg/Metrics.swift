@@ -52,7 +52,7 @@ public enum ClusterMetrics {
                     g.withUnsafeMutableBufferPointer { gp in
                         for span in tiles {
                             let r0 = span.lowerBound, rows = span.count
-                            BLAS.dgemm(.none, .transpose, m: rows, n: n, k: d, alpha: 1,
+                            BLAS.gemm(.none, .transpose, m: rows, n: n, k: d, alpha: 1,
                                        a: xp.baseAddress! + r0 * d, lda: d, b: xp.baseAddress!, ldb: d,
                                        beta: 0, c: gp.baseAddress!, ldc: n)
                             for r in 0..<rows {
@@ -222,7 +222,7 @@ public enum ClusterMetrics {
                                 }
                                 rows.withUnsafeBufferPointer { rp in
                                     g.withUnsafeMutableBufferPointer { gp in
-                                        BLAS.dgemm(.none, .transpose, m: m, n: k, k: d, alpha: 1, a: rp.baseAddress!, lda: d,
+                                        BLAS.gemm(.none, .transpose, m: m, n: k, k: d, alpha: 1, a: rp.baseAddress!, lda: d,
                                                    b: sp.baseAddress!, ldb: d, beta: 0, c: gp.baseAddress!, ldc: k)
                                     }
                                 }

@@ -196,7 +196,7 @@ public struct PCA: Sendable {
                                         let src = xp.baseAddress! + (r0 + r) * d, dst = tp.baseAddress! + r * d
                                         for j in 0..<d { dst[j] = src[j] - mp[j] }
                                     }
-                                    BLAS.sgemm(.none, .transpose, m: rows, n: p, k: d, alpha: 1,
+                                    BLAS.gemm(.none, .transpose, m: rows, n: p, k: d, alpha: 1,
                                                a: tp.baseAddress!, lda: d, b: wp.baseAddress!, ldb: d,
                                                beta: 0, c: obase + r0 * p, ldc: p)
                                     if !scale.isEmpty {

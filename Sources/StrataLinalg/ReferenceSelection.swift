@@ -47,7 +47,7 @@ public enum ReferenceSelection {
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
                 out.withUnsafeMutableBufferPointer { op in
-                    BLAS.sgemm(.none, .transpose, m: a.rows, n: b.rows, k: a.cols, alpha: 1, a: ap.baseAddress!, lda: a.cols,
+                    BLAS.gemm(.none, .transpose, m: a.rows, n: b.rows, k: a.cols, alpha: 1, a: ap.baseAddress!, lda: a.cols,
                                b: bp.baseAddress!, ldb: b.cols, beta: 0, c: op.baseAddress!, ldc: b.rows)
                 }
             }
