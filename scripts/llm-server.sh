@@ -137,7 +137,7 @@ install_server() {
     : >"$INSTALL_LOG"
     local t0=$SECONDS
     echo "llm-server: installing llama-cpp-python $LLAMA_CPP_PYTHON_VERSION into $VENV" \
-        "(one time; builds llama.cpp: 11 min on 2 cores shared with the Strata build on 2026-12-06; log: $INSTALL_LOG)" >&2
+        "(one time; builds llama.cpp: about 5 min on 2 cores shared with the Strata build on 2026-12-06; log: $INSTALL_LOG)" >&2
 
     if ! command -v cc >/dev/null 2>&1 || ! command -v c++ >/dev/null 2>&1 \
         || ! command -v make >/dev/null 2>&1; then
