@@ -38,6 +38,8 @@ cleanup() {
 trap cleanup EXIT
 
 wait $build_pid || { echo "test.sh: the build failed" >&2; exit 1; }
+# The static embedder's table in the model cache, distilled once (~15 s; nothing when up to date).
+.build/release/strata distill --quiet
 # Serial: the end-to-end suites share one local LLM server and two cores; in parallel they starve each
 # other into timeouts.
 swift test -c release --skip-build -Xswiftc -enable-testing --no-parallel

@@ -55,9 +55,25 @@ public enum EmbeddingStage {
     /// candidates, and each fresh `MiniLMEmbedder` reads 90 MB of weights.
     private static let sharedMiniLM = Mutex<MiniLMEmbedder?>(nil)
 
-    /// The embedder for `spec` (nil for `field:`). MiniLM's is created once and shared.
+    /// Static embedders by table dimension, each loaded once per process (a 30 MB table).
+    private static let sharedStatic = Mutex<[Int: StaticEmbedder]>([:])
+
+    /// The static embedder of `dimension` columns, loaded once. Throws ``EmbedError`` when its table is
+    /// missing or unusable (the message names the file and `strata distill`).
+    static func staticEmbedder(dimension: Int) throws -> StaticEmbedder {
+        try sharedStatic.withLock { shared in
+            if let e = shared[dimension] { return e }
+            let made = try StaticEmbedder(dimension: dimension)
+            shared[dimension] = made
+            return made
+        }
+    }
+
+    /// The embedder for `spec` (nil for `field:`). MiniLM's and the static tables are created once and shared.
     public static func makeEmbedder(_ spec: EmbedderSpec, baseURL: URL) throws -> (any Embedder)? {
         switch spec {
+        case .staticMiniLM(let d):
+            return try staticEmbedder(dimension: d)
         case .minilm:
             return try sharedMiniLM.withLock { shared in
                 if let shared { return shared }
@@ -73,10 +89,12 @@ public enum EmbeddingStage {
         }
     }
 
-    /// The cache key of the embedder `spec` names (what `EmbeddingResult.fingerprint` will be).
-    public static func fingerprint(_ spec: EmbedderSpec, baseURL: URL) -> String {
+    /// The cache key of the embedder `spec` names (what `EmbeddingResult.fingerprint` will be). For a
+    /// static embedder it reads the table (it depends on the table's provenance), so it can throw.
+    public static func fingerprint(_ spec: EmbedderSpec, baseURL: URL) throws -> String {
         switch spec {
         case .minilm: return MiniLMEmbedder.fingerprintString
+        case .staticMiniLM(let d): return try staticEmbedder(dimension: d).fingerprint
         case .openai(let m): return OpenAIEmbedder.fingerprint(baseURL: baseURL, model: m)
         case .field(let f): return "field:\(f)"
         }
@@ -116,7 +134,7 @@ public enum EmbeddingStage {
             return EmbeddingResult(matrix: m, embedded: 0, cached: 0, tokens: 0, fingerprint: "field:\(name)")
         }
         // The embedder (for MiniLM: 90 MB of weights) is created only when something is not cached.
-        let fingerprint = fingerprint(spec, baseURL: baseURL)
+        let fingerprint = try fingerprint(spec, baseURL: baseURL)
         let hashes = documents.map(\.contentHash)
         var rows = try await cache.cachedEmbeddingRows(model: fingerprint, hashes: hashes)
         let mismatch = StrataError(.failed, "embedding cache holds vectors of different lengths for \(fingerprint); delete the state directory's cache and rerun")
@@ -130,8 +148,10 @@ public enum EmbeddingStage {
         if !missing.isEmpty {
             guard let embedder = try makeEmbedder(spec, baseURL: baseURL) else { fatalError("unreachable: field specs return above") }
             precondition(embedder.fingerprint == fingerprint, "EmbeddingStage.fingerprint out of step with \(embedder.fingerprint)")
+            // Static tokens cost nothing: counting them would tokenise every text a second time.
+            let counter: ((String) -> Int)? = if case .staticMiniLM = spec { nil } else { tokenCounter }
             tokens = try await embedMissing(missing, of: documents, hashes: hashes, into: &rows, embedder: embedder, cache: store ? cache : nil,
-                                            tokenCounter: tokenCounter, reporter: reporter)
+                                            tokenCounter: counter, reporter: reporter)
             // Every row of a missing hash (documents with identical text share one) gets the new vector.
             let d = rows.dimension
             rows.vectors.withUnsafeMutableBufferPointer { v in

@@ -108,7 +108,7 @@ public enum Estimator {
     static func embeddingNeeds(_ options: RunOptions, documents docs: [Document], state: StateDatabase,
                                tokenizer: WordPieceTokenizer, prices: PriceTable) throws -> (toEmbed: Int, tokens: Int, cost: Double?) {
         if case .field = options.embedder { return (0, 0, 0) }
-        let fingerprint = EmbeddingStage.fingerprint(options.embedder, baseURL: options.embeddingBaseURL)
+        let fingerprint = try EmbeddingStage.fingerprint(options.embedder, baseURL: options.embeddingBaseURL)
         let hashes = docs.map(\.contentHash)
         let cached = try state.cachedHashes(model: fingerprint, hashes: hashes)
         var toEmbed = 0, tokens = 0

@@ -7,22 +7,35 @@ import StrataStore
 public enum EmbedderSpec: Sendable, Equatable, CustomStringConvertible {
     /// The native MiniLM encoder (default).
     case minilm
+    /// The static embedder distilled from MiniLM (`strata distill`), a table of this many columns.
+    case staticMiniLM(dimension: Int)
     /// An OpenAI-compatible `/v1/embeddings` model.
     case openai(model: String)
     /// Vectors already stored in this metadata field of every document.
     case field(String)
 
-    /// Parses `minilm`, `openai:MODEL` or `field:NAME`.
+    /// The static table's columns when `static` names none.
+    public static let defaultStaticDimension = 256
+
+    /// Parses `minilm`, `static` (`static:DIM` for another table), `openai:MODEL` or `field:NAME`.
     public static func parse(_ s: String) throws -> EmbedderSpec {
         if s == "minilm" { return .minilm }
+        if s == "static" { return .staticMiniLM(dimension: defaultStaticDimension) }
+        if s.hasPrefix("static:") {
+            guard let d = Int(s.dropFirst(7)), (1...384).contains(d) else {
+                throw StrataError(.usage, "embedder \"\(s)\": the static table's dimension must be a number in 1…384 (e.g. static:128)")
+            }
+            return .staticMiniLM(dimension: d)
+        }
         if s.hasPrefix("openai:"), s.count > 7 { return .openai(model: String(s.dropFirst(7))) }
         if s.hasPrefix("field:"), s.count > 6 { return .field(String(s.dropFirst(6))) }
-        throw StrataError(.usage, "unknown embedder \"\(s)\": use minilm, openai:MODEL or field:NAME")
+        throw StrataError(.usage, "unknown embedder \"\(s)\": use minilm, static[:DIM], openai:MODEL or field:NAME")
     }
 
     public var description: String {
         switch self {
         case .minilm: return "minilm"
+        case .staticMiniLM(let d): return d == Self.defaultStaticDimension ? "static" : "static:\(d)"
         case .openai(let m): return "openai:\(m)"
         case .field(let f): return "field:\(f)"
         }

@@ -207,7 +207,7 @@ public enum Pipeline {
     /// that finds too many documents without a topic turns into a refit.
     static func decide(_ options: RunOptions, runID: String, documents docs: [Document], previous: PreviousRun?, diff: CorpusDiff,
                        state: StateDatabase, reporter: RunReporter, laps: Laps) async throws -> RunOutcome {
-        let fingerprint = EmbeddingStage.fingerprint(options.embedder, baseURL: options.embeddingBaseURL)
+        let fingerprint = try EmbeddingStage.fingerprint(options.embedder, baseURL: options.embeddingBaseURL)
         let (plan, deferred) = try RunPlan.decide(options, previous: previous, fingerprint: fingerprint, diff: diff)
         var planWarnings: [String] = []
         if let why = deferred {

@@ -69,7 +69,7 @@ public enum Sharded {
     public static func embed(_ options: RunOptions, shard: Shard, reporter: RunReporter) async throws -> Report {
         let store = try await open(options.shared ?? "", source: options.source)
         let docs = try await documents(options, shard: shard, reporter: reporter)
-        let model = EmbeddingStage.fingerprint(options.embedder, baseURL: options.embeddingBaseURL)
+        let model = try EmbeddingStage.fingerprint(options.embedder, baseURL: options.embeddingBaseURL)
         let have = try await store.cachedHashes(model: model, hashes: docs.map(\.contentHash))
         var seen = Set<String>()
         let todo = docs.filter { !have.contains($0.contentHash) && seen.insert($0.contentHash).inserted }

@@ -29,7 +29,7 @@ enum ShardedFit {
                               + "rerun each under its index (`strata embed SOURCE --shared URL --shard i/N`), then fit")
         }
         let count = FitGate.latest(records)!.count
-        let model = EmbeddingStage.fingerprint(options.embedder, baseURL: options.embeddingBaseURL)
+        let model = try EmbeddingStage.fingerprint(options.embedder, baseURL: options.embeddingBaseURL)
         let have = try await store.cachedHashes(model: model, hashes: docs.map(\.contentHash))
         let uncovered = FitGate.uncovered(docs, have: have, count: count)
         guard uncovered.isEmpty else {

@@ -68,6 +68,9 @@ public struct EncodeOptions: Sendable {
     /// Polled before every batch: once set, no batch starts and the rows not yet embedded are zero
     /// (the caller throws; ``MiniLMEmbedder`` does). A batch takes well under a second.
     public var stop: StopFlag?
+    /// Whether each pooled vector is L2-normalised (sentence-transformers does; distilling a static
+    /// table reads the raw mean, as model2vec does). Default true.
+    public var normalize = true
 
     public init(maxBatchTokens: Int = 2048, chunkSize: Int = 4096,
                 parallelism: EncoderParallelism = .allCores) {
@@ -190,8 +193,41 @@ public struct MiniLMEncoder: Sendable {
         _ texts: [String], options: EncodeOptions = EncodeOptions(),
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) -> [Float] {
+        embedChunks(count: texts.count, options: options, progress: progress) { range, workers in
+            tokenizeChunk(texts[range], workers: workers)
+        }
+    }
+
+    /// Embeds token-id sequences (each normally `[CLS] … [SEP]`) exactly as ``embed(_:options:progress:)``
+    /// embeds texts after tokenising them: same batching, workers and stop flag. Used to embed
+    /// vocabulary entries one by one (`[CLS] token [SEP]`) when distilling a static table.
+    ///
+    /// - Precondition: every sequence is non-empty, no longer than ``BertConfig/maxPositionEmbeddings``,
+    ///   and holds ids below ``BertConfig/vocabSize``.
+    public func embed(
+        sequences: [[Int32]], options: EncodeOptions = EncodeOptions(),
+        progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+    ) -> [Float] {
+        for seq in sequences { checkSequence(seq) }
+        return embedChunks(count: sequences.count, options: options, progress: progress) { range, _ in
+            Array(sequences[range])
+        }
+    }
+
+    private func checkSequence(_ seq: [Int32]) {
+        precondition(!seq.isEmpty && seq.count <= config.maxPositionEmbeddings,
+                     "sequence length \(seq.count) is outside 1…\(config.maxPositionEmbeddings)")
+        precondition(seq.allSatisfy { $0 >= 0 && Int($0) < config.vocabSize },
+                     "token id outside the vocabulary (0..<\(config.vocabSize))")
+    }
+
+    /// The shared body of both `embed` entry points: `idsFor(range, workers)` gives the token ids of
+    /// one chunk of inputs.
+    private func embedChunks(
+        count total: Int, options: EncodeOptions, progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?,
+        ids idsFor: (Range<Int>, Int) -> [[Int32]]
+    ) -> [Float] {
         let d = dimension
-        let total = texts.count
         guard total > 0 else { return [] }
         let chunkSize = max(1, options.chunkSize)
         let workerCount: Int
@@ -214,7 +250,7 @@ public struct MiniLMEncoder: Sendable {
                     break
                 }
                 let chunkEnd = min(total, chunkStart + chunkSize)
-                let ids = tokenizeChunk(texts[chunkStart ..< chunkEnd], workers: workerCount)
+                let ids = idsFor(chunkStart ..< chunkEnd, workerCount)
                 let batches = Self.packBatches(lengths: ids.map(\.count), maxTokens: maxTokens)
                 let next = Atomic<Int>(0)
                 let base = chunkStart
@@ -230,7 +266,7 @@ public struct MiniLMEncoder: Sendable {
                             continue
                         }
                         let seqs = batch.map { ids[$0] }
-                        forward(seqs, scratch: &scratch) { i, vector in
+                        forward(seqs, scratch: &scratch, normalize: options.normalize) { i, vector in
                             let row = base + batch[i]
                             for j in 0 ..< d { output[row * d + j] = vector[j] }
                         }
@@ -255,12 +291,7 @@ public struct MiniLMEncoder: Sendable {
     ///   ``BertConfig/maxPositionEmbeddings``, and holds ids below ``BertConfig/vocabSize``.
     public func embed(tokenized sequences: [[Int32]]) -> [Float] {
         let d = dimension
-        for seq in sequences {
-            precondition(!seq.isEmpty && seq.count <= config.maxPositionEmbeddings,
-                         "sequence length \(seq.count) is outside 1…\(config.maxPositionEmbeddings)")
-            precondition(seq.allSatisfy { $0 >= 0 && Int($0) < config.vocabSize },
-                         "token id outside the vocabulary (0..<\(config.vocabSize))")
-        }
+        for seq in sequences { checkSequence(seq) }
         var result = [Float](repeating: 0, count: sequences.count * d)
         var scratch = Scratch()
         for batch in Self.packBatches(lengths: sequences.map(\.count), maxTokens: 4096) {
@@ -330,9 +361,9 @@ public struct MiniLMEncoder: Sendable {
         var x, h1, ctx, qkv, inter, scores, rowSums: UnsafeMutablePointer<Float>
     }
 
-    /// Runs the encoder over sequences packed end to end and hands each pooled, normalised vector
-    /// to `emit(sequenceIndex, vector)`.
-    func forward(_ seqs: [[Int32]], scratch s: inout Scratch,
+    /// Runs the encoder over sequences packed end to end and hands each pooled (by default
+    /// normalised) vector to `emit(sequenceIndex, vector)`.
+    func forward(_ seqs: [[Int32]], scratch s: inout Scratch, normalize: Bool = true,
                  emit: (Int, UnsafeBufferPointer<Float>) -> Void) {
         let t = seqs.reduce(0) { $0 + $1.count }
         let maxLen = seqs.reduce(0) { max($0, $1.count) }
@@ -356,7 +387,7 @@ public struct MiniLMEncoder: Sendable {
             embedTokens(seqs, starts: starts, into: a.x)
             layerNorm(a.x, rows: t, width: config.hiddenSize, gamma: weights.embLNGamma, beta: weights.embLNBeta, eps: config.layerNormEps)
             for layer in weights.layers { encoderLayer(layer, seqs: seqs, starts: starts, tokens: t, a) }
-            pool(seqs, starts: starts, a, emit: emit)
+            pool(seqs, starts: starts, a, normalize: normalize, emit: emit)
         }}}}}}}
     }
 
@@ -425,8 +456,9 @@ public struct MiniLMEncoder: Sendable {
         }
     }
 
-    /// Mean pooling over each sequence's tokens, then L2 normalisation (into h1's first row), emitted.
-    func pool(_ seqs: [[Int32]], starts: [Int], _ a: Activations, emit: (Int, UnsafeBufferPointer<Float>) -> Void) {
+    /// Mean pooling over each sequence's tokens, then (when `normalize`) L2 normalisation (into h1's
+    /// first row), emitted.
+    func pool(_ seqs: [[Int32]], starts: [Int], _ a: Activations, normalize: Bool = true, emit: (Int, UnsafeBufferPointer<Float>) -> Void) {
         let h = config.hiddenSize
         for (q, seq) in seqs.enumerated() {
             let v = a.h1
@@ -438,7 +470,7 @@ public struct MiniLMEncoder: Sendable {
             let inv = 1 / Float(seq.count)
             var norm: Float = 0
             for j in 0 ..< h { v[j] *= inv; norm += v[j] * v[j] }
-            let scaleNorm = 1 / max(norm.squareRoot(), 1e-12)
+            let scaleNorm = normalize ? 1 / max(norm.squareRoot(), 1e-12) : 1
             for j in 0 ..< h { v[j] *= scaleNorm }
             emit(q, UnsafeBufferPointer(start: v, count: h))
         }
@@ -663,7 +695,7 @@ private struct ModelWeights: Sendable {
 }
 
 /// A buffer shared by concurrent workers that write disjoint elements.
-private struct SendableBuffer<Element>: @unchecked Sendable {
+struct SendableBuffer<Element>: @unchecked Sendable {
     let base: UnsafeMutableBufferPointer<Element>
     init(_ base: UnsafeMutableBufferPointer<Element>) { self.base = base }
     subscript(i: Int) -> Element {

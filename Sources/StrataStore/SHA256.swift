@@ -16,11 +16,14 @@ public enum SHA256 {
     }
 
     /// The digest of a string's UTF-8 bytes, as 64 lower-case hex digits.
-    public static func hex(_ s: String) -> String {
+    public static func hex(_ s: String) -> String { hexDigest(s.utf8) }
+
+    /// The digest of `bytes` as 64 lower-case hex digits. O(n).
+    public static func hexDigest<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         let hex = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(64)
-        for b in digest(s.utf8) { out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)]) }
+        for b in digest(bytes) { out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)]) }
         return String(decoding: out, as: UTF8.self)
     }
 }

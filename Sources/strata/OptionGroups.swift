@@ -25,7 +25,7 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "State directory (default: .strata/ next to the source).")
     var state: String?
 
-    @Option(help: "Embedder: minilm, openai:MODEL, or field:NAME for vectors already in the source. (default: minilm)", transform: EmbedderSpec.parse)
+    @Option(help: "Embedder: minilm, static (the table `strata distill` makes from MiniLM; static:DIM for another size), openai:MODEL, or field:NAME for vectors already in the source. (default: minilm)", transform: EmbedderSpec.parse)
     var embedder: EmbedderSpec = .minilm
 
     @Option(help: "Base URL of the OpenAI-compatible embeddings server (for --embedder openai:MODEL). (default: \(RunOptions.Defaults.openAIBaseURLString))", transform: baseURL)

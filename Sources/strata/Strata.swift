@@ -18,7 +18,7 @@ struct StrataCommand: AsyncParsableCommand {
             (e.g. some labels fell back to keywords), 4 another run holds the state lock, 5 not ready (sharded steps: an embed shard unfinished, no fit published).
             """,
         version: "\(strataVersion)\nBLAS: \(BLASLibrary.active)",
-        subcommands: [RunCommand.self, AssignCommand.self, FitCommand.self, EvalCommand.self, ReportCommand.self, EmbedCommand.self, ExportCommand.self, TopicsCommand.self, EstimateCommand.self, SearchCommand.self, MCPCommand.self]
+        subcommands: [RunCommand.self, AssignCommand.self, FitCommand.self, EvalCommand.self, ReportCommand.self, EmbedCommand.self, DistillCommand.self, ExportCommand.self, TopicsCommand.self, EstimateCommand.self, SearchCommand.self, MCPCommand.self]
     )
 
     /// ArgumentParser exits 64 (EX_USAGE) on parse and validation errors; Strata documents 2 for every

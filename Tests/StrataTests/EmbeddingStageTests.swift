@@ -33,6 +33,11 @@ struct EmbeddingStageTests {
         #expect(try EmbedderSpec.parse("openai:text-embedding-3-small") == .openai(model: "text-embedding-3-small"))
         #expect(try EmbedderSpec.parse("field:vec") == .field("vec"))
         #expect(throws: StrataError.self) { try EmbedderSpec.parse("bert") }
+        #expect(try EmbedderSpec.parse("static") == .staticMiniLM(dimension: 256))
+        #expect(try EmbedderSpec.parse("static:128") == .staticMiniLM(dimension: 128))
+        #expect(EmbedderSpec.staticMiniLM(dimension: 256).description == "static")
+        #expect(EmbedderSpec.staticMiniLM(dimension: 128).description == "static:128")
+        for bad in ["static:0", "static:385", "static:x"] { #expect(throws: StrataError.self) { try EmbedderSpec.parse(bad) } }
         #expect(try KChoice.parse("auto") == .auto)
         #expect(throws: StrataError.self) { try KChoice.parse("1") }
         #expect(RunOptions.autoRange(documents: 3000) == 13...54)
