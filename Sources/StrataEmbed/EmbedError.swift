@@ -49,8 +49,4 @@ extension ErrorCode where Layer == EmbedError {
     public static var tensorShapeMismatch: Self { Self("tensorShapeMismatch") }
     /// `config.json` is missing fields or describes an architecture this encoder does not run.
     public static var configInvalid: Self { Self("configInvalid") }
-    /// The static embedder's table has not been distilled yet (run `strata distill`).
-    public static var staticTableMissing: Self { Self("staticTableMissing") }
-    /// The static embedder's table is unreadable, truncated, or was made by another recipe or model.
-    public static var staticTableInvalid: Self { Self("staticTableInvalid") }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StrataHTTP
 import StrataLinalg
 
 /// The token table of the static embedder: one row per vocabulary entry of the MiniLM tokenizer,
@@ -113,4 +114,12 @@ public struct StaticTable: Sendable, Equatable {
             throw EmbedError(.unreadableFile, path: url.path, "Could not write the static table (\(error)); check the folder's space and permissions.")
         }
     }
+}
+
+/// The static embedder's codes, beside the table they are about.
+extension ErrorCode where Layer == EmbedError {
+    /// The table has not been distilled yet (run `strata distill`).
+    public static var staticTableMissing: Self { Self("staticTableMissing") }
+    /// The table is unreadable, truncated, or not a Strata static table.
+    public static var staticTableInvalid: Self { Self("staticTableInvalid") }
 }
