@@ -5,7 +5,7 @@
 #   scripts/check-identical.sh --outputs BIN DIR [--quick]     one side's normalised outputs into DIR
 #   scripts/check-identical.sh --diff DIR_A DIR_B              compare two such folders
 # Cases: the two shipped samples (default k and --k 20; fortunes also with the local LLM when its server
-# runs) and the full WordNet nouns (default and --k 20; skipped with --quick), each a first run then an
+# runs; one request at a time, since concurrent requests to llama.cpp can change a reply) and the full WordNet nouns (default and --k 20; skipped with --quick), each a first run then an
 # incremental run after a delta (0.5% removed, 0.5% changed, 1% new). Exit 0 when every file matches.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,7 +80,7 @@ outputs() {  # outputs BIN DIR [--quick]
     done
     if url=$(scripts/llm-server.sh url 2>/dev/null) && scripts/llm-server.sh status >/dev/null 2>&1; then
         one_case "$bin" "$dir" "fortunes-3000.llm" corpora/sample/fortunes-3000.jsonl --k 20 \
-            --labeler openai:gemma-3-270m --llm-base-url "$url"
+            --labeler openai:gemma-3-270m --llm-base-url "$url" --llm-concurrency 1   # one request at a time: the same order, the same replies
     else
         echo "  (local LLM server not running: LLM case skipped)" >&2
     fi

@@ -1,5 +1,5 @@
 """Topic-filtered vector search over a `strata export` Parquet file in DuckDB and in LanceDB, with the
-glue a user writes (the README shows the same lines). Prints {"duckdb": [ids], "lancedb": [ids]}.
+glue a user writes (docs/inspect.md shows the same lines). Prints {"duckdb": [ids], "lancedb": [ids]}.
     python3 scripts/tests/export_check.py EXPORT.parquet TOPIC_ID QUERY_DOC_ID K"""
 import json, sys, tempfile
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""MCP client check for `strata mcp` (run by Tests/StrataTests/MCPTests.swift).
+"""MCP client check for `strata mcp` (run by Tests/StrataTests/Inspect/MCPTests.swift).
 
 Starts `STRATA mcp --state STATE` over stdio with the official Python SDK (PyPI `mcp`), lists the tools,
 calls each one, and checks the answers against STATE/topics.json and against `strata search --json`
