@@ -72,7 +72,8 @@ public final class SQLiteDatabase {
         if rc != SQLITE_OK {
             let message = err.map { String(cString: $0) } ?? "unknown"
             sqlite3_free(err)
-            throw Error(code: rc, message: message, sql: sql)
+            // A full disk can surface at COMMIT (the WAL grows there): the same message as a statement's.
+            throw rc & 0xff == SQLITE_FULL ? error(rc, sql) : Error(code: rc, message: message, sql: sql)
         }
     }
 

@@ -6,9 +6,9 @@ import Foundation
 public final class StateDatabase {
     public let db: SQLiteDatabase
     /// Schema version written to `meta`.
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
     /// A cache shared by the workers of a sharded run (`strata fit --shared`): when set, every
-    /// embedding of this process is read from and stored there instead of in `embedding_cache`.
+    /// embedding of this process is read from and stored there instead of in `embeddings`.
     public var sharedEmbeddings: (any EmbeddingCache)?
 
     /// Opens or creates `directory/state.db`, creating the directory when needed.
@@ -17,9 +17,9 @@ public final class StateDatabase {
         db = try SQLiteDatabase(path: (directory as NSString).appendingPathComponent("state.db"))
         try db.execute("""
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS embedding_cache (
-                model TEXT NOT NULL, text_sha256 TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL,
-                PRIMARY KEY (model, text_sha256)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS embeddings (
+                model TEXT NOT NULL, text_sha256 TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL);
+            CREATE UNIQUE INDEX IF NOT EXISTS embeddings_key ON embeddings (model, text_sha256);
             CREATE TABLE IF NOT EXISTS label_cache (
                 model TEXT NOT NULL, prompt_sha256 TEXT NOT NULL, reply TEXT NOT NULL, created TEXT NOT NULL,
                 PRIMARY KEY (model, prompt_sha256)) WITHOUT ROWID;
@@ -36,6 +36,26 @@ public final class StateDatabase {
         let columns = try db.query("SELECT name FROM pragma_table_info('documents')").compactMap { $0.first?.string }
         if !columns.contains("snippet") {
             try db.execute("ALTER TABLE documents ADD COLUMN snippet TEXT NOT NULL DEFAULT ''")
+        }
+        try migrateEmbeddingCache()
+    }
+
+    /// Schema 1 kept vectors in `embedding_cache`, a WITHOUT ROWID table keyed by (model, hash): its
+    /// 1–1.5 kB rows live in the key's b-tree, so every insert at a random hash split pages (~67 µs a
+    /// row, a file 3× the vectors' size). Schema 2 appends them to a rowid table with a unique index on
+    /// the key (~19 µs a row; a scan reads the table in order, ~1 µs a row). An old state's vectors move
+    /// over in one transaction the first time a newer Strata opens it; a crash leaves either layout whole.
+    func migrateEmbeddingCache() throws {
+        let exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'embedding_cache'"
+        guard try !db.query(exists).isEmpty else { return }
+        try db.transaction {
+            guard try !db.query(exists).isEmpty else { return }  // another process moved them meanwhile
+            try db.execute("""
+                INSERT OR IGNORE INTO embeddings (model, text_sha256, dim, vector)
+                    SELECT model, text_sha256, dim, vector FROM embedding_cache ORDER BY model, text_sha256;
+                DROP TABLE embedding_cache;
+                UPDATE meta SET value = '\(Self.schemaVersion)' WHERE key = 'schema_version';
+                """)
         }
     }
 
@@ -57,10 +77,10 @@ public final class StateDatabase {
 
     /// Reads the cached vectors of `hashes` into one buffer (``CachedRows``), copying each blob straight
     /// into its rows. When the unique hashes are at least a quarter of the model's cached vectors (a
-    /// nightly run over a mostly cached corpus) it scans the model's rows once — ~1.8 µs a row against
-    /// ~7 µs a probe, because a 1.5 kB vector overflows its b-tree leaf; otherwise it probes the unique
-    /// hashes in sorted order, so consecutive probes walk the key forwards (in document order they
-    /// re-read inner pages: 82k cached documents took 2.1 s, sorted probes 0.66 s, the scan 0.2 s).
+    /// nightly run over a mostly cached corpus) it scans the table once in storage order (`NOT INDEXED`:
+    /// ~1 µs a row against ~11 µs a probe, which goes through the key index to the row); otherwise it
+    /// probes the unique hashes in sorted order, so consecutive probes walk the index forwards (in
+    /// document order they re-read inner pages).
     /// O(u log u + min(c, 4u)) for u unique hashes and c cached vectors of `model`.
     public func cachedEmbeddingRows(model: String, hashes: [String]) throws -> CachedRows {
         var out = CachedRows()
@@ -95,14 +115,14 @@ public final class StateDatabase {
         if try groups.count * 4 >= cachedEmbeddingCount(model: model) {
             var groupOf = [String: Int](minimumCapacity: groups.count)
             for (g, range) in groups.enumerated() { groupOf[hashes[order[range.lowerBound]]] = g }
-            let stmt = try db.prepare("SELECT text_sha256, dim, vector FROM embedding_cache WHERE model = ?")
+            let stmt = try db.prepare("SELECT text_sha256, dim, vector FROM embeddings NOT INDEXED WHERE model = ?")
             try stmt.bind([.text(model)])
             while try stmt.advance() {
                 guard let g = groupOf[stmt.text(0)] else { continue }
                 take(groups[g], dim: stmt.int(1), stmt, vectorColumn: 2)
             }
         } else {
-            let stmt = try db.prepare("SELECT dim, vector FROM embedding_cache WHERE model = ? AND text_sha256 = ?")
+            let stmt = try db.prepare("SELECT dim, vector FROM embeddings WHERE model = ? AND text_sha256 = ?")
             for group in groups {
                 try stmt.bind([.text(model), .text(hashes[order[group.lowerBound]])])
                 if try stmt.advance() { take(group, dim: stmt.int(0), stmt, vectorColumn: 1) }
@@ -114,7 +134,7 @@ public final class StateDatabase {
     /// Which of `hashes` have a cached vector for `model`, without reading the vectors (for counting:
     /// `strata estimate` on 100k documents would otherwise load 150 MB of blobs). O(unique hashes) index probes.
     public func cachedHashes(model: String, hashes: [String]) throws -> Set<String> {
-        let stmt = try db.prepare("SELECT 1 FROM embedding_cache WHERE model = ? AND text_sha256 = ? LIMIT 1")
+        let stmt = try db.prepare("SELECT 1 FROM embeddings WHERE model = ? AND text_sha256 = ? LIMIT 1")
         var out = Set<String>()
         for h in Set(hashes).sorted() {  // in key order, as cachedEmbeddingRows explains
             try stmt.bind([.text(model), .text(h)])
@@ -129,8 +149,8 @@ public final class StateDatabase {
         guard !entries.isEmpty else { return }
         try db.transaction {
             let before = try cachedEmbeddingCount(model: model)
-            let exists = try db.prepare("SELECT 1 FROM embedding_cache WHERE model = ? AND text_sha256 = ?")
-            let stmt = try db.prepare("INSERT OR REPLACE INTO embedding_cache (model, text_sha256, dim, vector) VALUES (?, ?, ?, ?)")
+            let exists = try db.prepare("SELECT 1 FROM embeddings WHERE model = ? AND text_sha256 = ?")
+            let stmt = try db.prepare("INSERT OR REPLACE INTO embeddings (model, text_sha256, dim, vector) VALUES (?, ?, ?, ?)")
             var added = Set<String>()
             for e in entries {
                 try exists.bind([.text(model), .text(e.hash)])
@@ -151,7 +171,7 @@ public final class StateDatabase {
     public func cachedEmbeddingCount(model: String) throws -> Int {
         if let kept = try db.query("SELECT value FROM meta WHERE key = ?", [.text(Self.countKey(model))]).first?.first?.string,
            let n = Int(kept) { return n }
-        let n = try db.query("SELECT COUNT(*) FROM embedding_cache WHERE model = ?", [.text(model)]).first?.first?.int ?? 0
+        let n = try db.query("SELECT COUNT(*) FROM embeddings WHERE model = ?", [.text(model)]).first?.first?.int ?? 0
         _ = try? db.query("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", [.text(Self.countKey(model)), .text(String(n))])
         return n
     }
@@ -294,7 +314,7 @@ extension StateDatabase {
     public func searchableDocuments(model: String) throws -> (ids: [String], topics: [Int], snippets: [String], dimension: Int, vectors: [Float]) {
         let stmt = try db.prepare("""
             SELECT d.id, d.topic_id, d.snippet, e.dim, e.vector FROM documents d
-            JOIN embedding_cache e ON e.model = ? AND e.text_sha256 = d.content_sha256 ORDER BY d.id
+            JOIN embeddings e ON e.model = ? AND e.text_sha256 = d.content_sha256 ORDER BY d.id
             """)
         try stmt.bind([.text(model)])
         var ids: [String] = [], topics: [Int] = [], snippets: [String] = [], vectors: [Float] = []

@@ -61,7 +61,7 @@ if has load; then
         python3 - "$STRATA_SCALE_SEED" <<'PY' | q "$URL" "COPY strata.seed (model, hash, dim, vector) FROM STDIN" >/dev/null
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-for model, h, dim, v in db.execute("SELECT model, text_sha256, dim, vector FROM embedding_cache"):
+for model, h, dim, v in db.execute("SELECT model, text_sha256, dim, vector FROM embeddings"):
     sys.stdout.write(f"{model}\t{h}\t{dim}\t\\\\x{v.hex()}\n")
 PY
         q "$URL" "INSERT INTO strata.embeddings SELECT * FROM strata.seed ON CONFLICT DO NOTHING; DROP TABLE strata.seed" >/dev/null
