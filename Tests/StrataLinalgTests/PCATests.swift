@@ -65,3 +65,61 @@ struct PCATests {
         #expect(capped.outputDimension == 3)
     }
 }
+
+@Suite("PCA accumulated over slices (streamed fit, issue #27)")
+struct PCAAccumulatorTests {
+    let f: Fixture
+    let x: Matrix
+    init() throws { f = try Fixture("pca"); x = try f.x() }
+
+    /// Rows `range` of `x` as a matrix.
+    func rows(_ range: Range<Int>) -> Matrix { x.gathering(rows: Array(range)) }
+
+    @Test("uneven slices give scikit-learn's components (|cos| ≥ 0.9999) and variances (1e-4 relative)")
+    func slicesMatchScikitLearn() throws {
+        let p = f.int("n_components"), d = f.int("d"), n = x.rows
+        var acc = PCA.Accumulator(dimension: d)
+        var start = 0
+        for size in [1, 7, n / 3, 0, 2] {   // a one-row first slice: the shift is that row, not the mean
+            let end = min(n, start + size)
+            try acc.add(rows(start..<end))
+            start = end
+        }
+        try acc.add(rows(start..<n))
+        #expect(acc.count == n)
+        let pca = try acc.fit(components: .count(p))
+        let reference = f.doubles("components"), ev = f.doubles("explained_variance")
+        for c in 0..<p {
+            var dot = 0.0
+            for j in 0..<d { dot += Double(pca.components[c, j]) * reference[c * d + j] }
+            #expect(dot >= 0.9999, "component \(c): cos \(dot) (sign included)")
+            #expect(relativeError(pca.explainedVariance[c], ev[c]) <= 1e-4)
+        }
+        let mean = f.doubles("mean")
+        for j in 0..<d { #expect(abs(Double(pca.mean[j]) - mean[j]) <= 1e-3) }
+    }
+
+    @Test("one slice is the one-matrix fit bit for bit")
+    func oneSliceIsTheFit() throws {
+        var acc = PCA.Accumulator(dimension: x.cols)
+        try acc.add(x)
+        let a = try acc.fit(components: .varianceFraction(0.9))
+        let b = try PCA.fit(x, components: .varianceFraction(0.9))
+        #expect(a.components.storage == b.components.storage)
+        #expect(a.mean == b.mean)
+        #expect(a.explainedVariance == b.explainedVariance)
+    }
+
+    @Test("a non-finite entry is located across slices; another width and too few rows are refused")
+    func errors() throws {
+        var acc = PCA.Accumulator(dimension: x.cols)
+        try acc.add(rows(0..<10))
+        var bad = rows(10..<20)
+        bad[3, 1] = .nan
+        #expect(throws: LinalgError.nonFinite(row: 13, column: 1)) { try acc.add(bad) }
+        #expect(throws: LinalgError.self) { try acc.add(Matrix(rows: 2, cols: x.cols + 1)) }
+        var one = PCA.Accumulator(dimension: x.cols)
+        try one.add(rows(0..<1))
+        #expect(throws: LinalgError.tooFewRows(operation: "PCA.fit", needed: 2, got: 1)) { try one.fit(components: .count(1)) }
+    }
+}

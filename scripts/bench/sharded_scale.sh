@@ -12,13 +12,18 @@
 #
 #   scripts/bench/sharded_scale.sh [STEP…]     (default: all five, in that order; ~25 min with a seed)
 #
+# STRATA_SCALE_EMBEDDER=static runs every step with `--embedder static` (seed from a static run's state);
+# STRATA_BIN=FOLDER runs another build's strata (e.g. the previous commit's, for a same-machine ratio).
+#
 # Needs the release binary (swift build -c release -Xswiftc -enable-testing --product strata) and PostgreSQL
 # (scripts/pg-server.sh start). OPENBLAS_* are left as the machine sets them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 STEPS="${*:-load embed fit assign overhead}"
 has() { [[ " $STEPS " == *" $1 "* ]]; }
-BIN="$PWD/.build/release/strata"
+BIN="${STRATA_BIN:-$PWD/.build/release}/strata"
+EMBED_ARGS=()
+[ -n "${STRATA_SCALE_EMBEDDER:-}" ] && EMBED_ARGS=(--embedder "$STRATA_SCALE_EMBEDDER")
 CORPUS=corpora/build/packages.jsonl
 [ -f "$CORPUS" ] || python3 corpora/build_packages.py
 BASE="$(scripts/pg-server.sh start)"
@@ -37,7 +42,7 @@ workers() {
     local t0 pids=()
     t0=$(date +%s.%N)
     for ((i = 0; i < w; i++)); do
-        "$BIN" "$step" "$SRC" --shared "$URL" --shard "$i/$w" --quiet "$@" >"$OUT/$step-$w-$i.log" 2>&1 & pids+=($!)
+        "$BIN" "$step" "$SRC" --shared "$URL" --shard "$i/$w" --quiet "${EMBED_ARGS[@]}" "$@" >"$OUT/$step-$w-$i.log" 2>&1 & pids+=($!)
     done
     for p in "${pids[@]}"; do wait "$p" || { echo "scale: $step worker failed, see $OUT" >&2; exit 1; }; done
     awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN {printf "%.1f", a - b}'
@@ -86,7 +91,7 @@ if has fit; then
     echo "== fit (one node)"
     rm -rf "$OUT/state"
     rc=0
-    /usr/bin/time -v "$BIN" fit "$SRC" --shared "$URL" --state "$OUT/state" --quiet >"$OUT/fit.log" 2>"$OUT/fit.time" || rc=$?
+    /usr/bin/time -v "$BIN" fit "$SRC" --shared "$URL" --state "$OUT/state" --quiet "${EMBED_ARGS[@]}" >"$OUT/fit.log" 2>"$OUT/fit.time" || rc=$?
     [ "$rc" = 0 ] || [ "$rc" = 3 ] || { cat "$OUT/fit.time" >&2; exit 1; }   # 3: done with warnings
     echo "fit: $(grep -E 'Elapsed \(wall' "$OUT/fit.time" | awk '{print $NF}') wall, peak RSS $(grep 'Maximum resident' "$OUT/fit.time" | awk '{printf "%.2f GB", $NF / 1048576}')"
     python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['run']; print('fit stages (s):', {k: round(v, 1) for k, v in r['timings'].items()})" "$OUT/state/topics.json"

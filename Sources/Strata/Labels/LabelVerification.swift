@@ -17,11 +17,11 @@ struct VerificationContext {
     /// At most this many documents take part in choosing descriptions (evenly spaced).
     static let documentSample = 20_000
 
-    /// An evenly spaced sample of `x`'s rows (all of them when there are few) with their rows.
-    static func sample(_ x: Matrix, row: [Int]) -> (vectors: Matrix, row: [Int]) {
-        guard x.rows > documentSample else { return (x, row) }
-        let picked = (0..<documentSample).map { $0 * x.rows / documentSample }
-        return (x.gathering(rows: picked), picked.map { row[$0] })
+    /// The documents that take part: every one of `n` when there are few, else ``documentSample``
+    /// evenly spaced ones (ascending).
+    static func sampleRows(_ n: Int) -> [Int] {
+        guard n > documentSample else { return Array(0..<n) }
+        return (0..<documentSample).map { $0 * n / documentSample }
     }
 }
 

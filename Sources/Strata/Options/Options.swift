@@ -88,6 +88,8 @@ public struct RunOptions: Sendable {
         public static let restarts = 1
         public static let pcaVariance = 0.9
         public static let pcaMaxComponents = 256
+        /// Documents k-means is fitted on (BENCHMARKS.md, "Sampled fit").
+        public static let fitSample = 100_000
         public static let noveltyQuantile = 0.95
         public static let relabelShare = 0.1
         public static let maxUnassignedShare = 0.05
@@ -126,6 +128,9 @@ public struct RunOptions: Sendable {
     /// Capped at 256, not 64: MiniLM needs ~200 components for 90% of the variance, and cutting to 64
     /// or 128 lowered NMI against the true classes on both corpora (BENCHMARKS.md, quality).
     public var pcaMaxComponents = Defaults.pcaMaxComponents
+    /// k-means (and the choice of k) runs on a seeded sample of this many documents; every document is
+    /// then assigned to the nearest centroid. A corpus no larger is fitted whole.
+    public var fitSample = Defaults.fitSample
     /// Full refit, incremental update, or assignment only; `.auto` refits only when the policy says so.
     public var mode: RunMode = .auto
     /// `strata fit --shared URL`: the PostgreSQL store the sharded steps share (vectors come from

@@ -19,6 +19,8 @@ public final class ConsoleReporter: RunReporter, @unchecked Sendable {
     var lastLine = Date.distantPast
     var lastPercent = -1
     var barActive = false
+    /// Where the current stage's rate is measured from: its name, when and at what count it began.
+    var rateStage = "", rateStart = Date(), rateFrom = 0, rateLast = 0
 
     public init(mode: Mode) {
         self.mode = mode
@@ -55,11 +57,14 @@ public final class ConsoleReporter: RunReporter, @unchecked Sendable {
             let percent = done * 100 / total
             // Workers report concurrently: a count that arrives after a larger one is stale.
             guard percent >= lastPercent || done == total else { return }
+            let (rate, eta) = pace(stage, done: done, total: total)
             switch mode {
             case .quiet, .quietJSON: return
             case .json:
                 if percent / 10 != lastPercent / 10 || done == total {
-                    json(["event": "progress", "stage": stage, "done": done, "total": total])
+                    var f: [String: Any] = ["event": "progress", "stage": stage, "done": done, "total": total]
+                    if let rate { f["rate_per_s"] = (rate * 10).rounded() / 10; f["eta_s"] = Int(eta!.rounded()) }
+                    json(f)
                     lastPercent = percent
                 }
             case .human:
@@ -68,15 +73,33 @@ public final class ConsoleReporter: RunReporter, @unchecked Sendable {
                     lastPercent = percent
                     let width = 30, filled = width * done / total
                     let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-                    FileHandle.standardError.write(Data("\r  \(bar) \(done)/\(total)".utf8))
+                    FileHandle.standardError.write(Data("\r  \(bar) \(done)/\(total)\(Self.paceText(rate, eta))".utf8))
                     barActive = true
                     if done == total { endBar() }
                 } else if Date().timeIntervalSince(lastLine) >= 5 || done == total {
                     lastLine = Date()
-                    emit("  \(stage): \(done)/\(total) (\(percent)%)")
+                    emit("  \(stage): \(done)/\(total) (\(percent)%)\(Self.paceText(rate, eta))")
                 }
             }
         }
+    }
+
+    /// Items a second since the stage's first report and the seconds left at that rate (nil for the
+    /// first second, or when nothing moved). A new stage name, or a count that went back, restarts it.
+    func pace(_ stage: String, done: Int, total: Int) -> (rate: Double?, eta: Double?) {
+        if stage != rateStage || done < rateLast { rateStage = stage; rateStart = Date(); rateFrom = done }
+        rateLast = done
+        let elapsed = Date().timeIntervalSince(rateStart)
+        guard elapsed >= 1, done > rateFrom else { return (nil, nil) }
+        let rate = Double(done - rateFrom) / elapsed
+        return (rate, Double(total - done) / rate)
+    }
+
+    /// ", 6,420/s, 59 s left" (empty without a rate).
+    static func paceText(_ rate: Double?, _ eta: Double?) -> String {
+        guard let rate, let eta else { return "" }
+        let left = eta >= 90 ? "\(Int((eta / 60).rounded())) min left" : "\(Int(eta.rounded())) s left"
+        return ", \(rate >= 100 ? String(Int(rate.rounded())) : String(format: "%.1f", rate))/s, \(left)"
     }
 
     public func info(_ message: String) { announce(["event": "info", "message": message], human: "  \(message)") }

@@ -27,11 +27,12 @@ enum Describe {
         return w.count <= words ? w.joined(separator: " ") : w.prefix(words).joined(separator: " ") + " …"
     }
 
-    static func run(documents: [Document], embeddings x: Matrix, labels: [Int], k: Int,
-                    keywordCount: Int = 10, representativeCount: Int = 5) -> TopicDescription {
+    /// Describes `k` topics from their unit `centroids` (k × d) and each document's cosine to its own
+    /// (`scores`): cohesion, c-TF-IDF keywords, and representatives chosen by MMR among each topic's
+    /// 25 closest members, whose vectors `rows` fetches (k·25 rows, not every document's).
+    static func run(documents: [Document], labels: [Int], k: Int, centroids: Matrix, scores: [Float],
+                    rows: ([Int]) throws -> Matrix, keywordCount: Int = 10, representativeCount: Int = 5) throws -> TopicDescription {
         var cohesion = [Double](repeating: 0, count: k), counts = [Int](repeating: 0, count: k)
-        let centroids = Similarity.unitCentroids(x, labels: labels, k: k)
-        let scores = Similarity.assignedDots(x, centroids, assignment: labels)
         for (i, dot) in scores.enumerated() {
             cohesion[labels[i]] += Double(dot)
             counts[labels[i]] += 1
@@ -46,13 +47,7 @@ enum Describe {
         let keywords = extended.map { Array($0.prefix(keywordCount)) }
         var members = [[Int]](repeating: [], count: k)
         for (i, l) in labels.enumerated() { members[l].append(i) }
-        var reps: [[Int]] = []
-        for t in 0..<k {
-            let m = members[t]
-            let picked = Representatives.select(similarities: m.map { scores[$0] }, vector: { x.row(m[$0]) },
-                                                count: representativeCount)
-            reps.append(picked.map { m[$0] })
-        }
+        let reps = try representatives(members, scores: scores, count: representativeCount, rows: rows)
         // Contrast: the three nearest other topics by centroid cosine.
         var sketches: [TopicSketch] = []
         for t in 0..<k {
@@ -64,5 +59,24 @@ enum Describe {
         }
         return TopicDescription(keywords: keywords, representatives: reps, centroids: centroids, scores: scores,
                                 cohesion: cohesion, sketches: sketches, terms: terms)
+    }
+
+    /// MMR picks among each topic's `pool` closest members (ties by document order): the same picks as
+    /// ``Representatives/select(similarities:vector:count:lambda:pool:)`` over all members, reading only
+    /// the pools' vectors (one `rows` call).
+    static func representatives(_ members: [[Int]], scores: [Float], count: Int, pool: Int = 25,
+                                rows: ([Int]) throws -> Matrix) throws -> [[Int]] {
+        let pools = members.map { m in
+            Array(m.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }.prefix(max(pool, count))).sorted()
+        }
+        let vectors = try rows(pools.flatMap { $0 })
+        var offset = 0
+        return pools.map { p in
+            let base = offset
+            offset += p.count
+            let picked = Representatives.select(similarities: p.map { scores[$0] }, vector: { vectors.row(base + $0) },
+                                                count: count, pool: pool)
+            return picked.map { p[$0] }
+        }
     }
 }

@@ -10,10 +10,13 @@ enum FullRun {
     /// Embed → PCA → k-means → describe: everything of a full run that spends no money (with the
     /// MiniLM or `field:` embedders), so `strata estimate` can build the run's exact prompts.
     struct Fit {
-        var embedding: EmbeddingResult
+        /// Every document's unit vector, in a spill the passes read slice by slice.
+        var vectors: DocumentVectors
         var pca: PCA
         var explained: Double
-        /// Unit rows in the reduced space.
+        /// Documents k-means was fitted on (ascending; every document when the corpus is no larger
+        /// than `--fit-sample`) and their unit rows in the reduced space.
+        var sampleRows: [Int]
         var y: Matrix
         var model: KMeansModel
         /// Cluster of each document, clusters indexed by size (largest first).
@@ -22,64 +25,92 @@ enum FullRun {
         var order: [Int]
         var k: Int
         var description: TopicDescription
+        /// Each document's cosine to its cluster's unit centroid in the reduced space.
+        var reducedCosine: [Float]
+        /// Evenly spaced documents' unit embeddings, for label verification, and their clusters.
+        var verification: (vectors: Matrix, row: [Int])
         var curve: [RunManifest.CurvePoint]
         var selection: String
         /// With `--seed-topics`: k-means centroid row i grew from seed i (rows 0…count−1).
         var seeds = 0
     }
 
+    /// Embed → PCA → k-means → describe over vectors spilled to disk: PCA from a streamed covariance,
+    /// k-means on a seeded sample of `--fit-sample` documents, then every document assigned, summed and
+    /// scored slice by slice (``StreamedFit``), so memory does not grow with n·d.
     static func fit(_ options: RunOptions, documents docs: [Document], previous: PreviousRun?, state: StateDatabase,
                     reporter: RunReporter, laps: Pipeline.Laps) async throws -> Fit {
         reporter.stage("embed")
-        let embedding = try await EmbeddingStage.embed(docs, spec: options.embedder, baseURL: options.embeddingBaseURL,
-                                                       state: state, tokenCounter: PromptTokens.textCount,
-                                                       reporter: reporter, store: options.dryRun?.storeEmbeddings ?? true)
+        let vectors = try await EmbeddingStage.spill(docs, spec: options.embedder, baseURL: options.embeddingBaseURL,
+                                                     cache: state.embeddings, tokenCounter: PromptTokens.textCount, reporter: reporter,
+                                                     store: options.dryRun?.storeEmbeddings ?? true, directory: options.stateDirectory)
         laps.lap("embed")
 
         try Task.checkCancellation()
         reporter.stage("reduce (PCA)")
-        let x = embedding.matrix
-        let maxComponents = max(1, min(options.pcaMaxComponents, x.cols, docs.count - 1))
-        let pca = try PCA.fit(x, components: .varianceFraction(options.pcaVariance, max: maxComponents))
-        // Unit-length rows in the reduced space and spherical k-means: on the shipped corpora this
-        // beats Euclidean k-means on the raw or reduced vectors (scripts/eval/quality.sh).
-        let y = try pca.transform(x).normalizedRows()
+        let pca = try StreamedFit.pca(vectors, variance: options.pcaVariance, maxComponents: options.pcaMaxComponents, reporter: reporter)
         let explained = pca.explainedVarianceRatio.reduce(0, +)
         reporter.info("\(pca.outputDimension) components, \(String(format: "%.1f", explained * 100))% of variance")
+        // Unit-length rows in the reduced space and spherical k-means: on the shipped corpora this
+        // beats Euclidean k-means on the raw or reduced vectors (scripts/eval/quality.sh).
+        // At least 256 documents a centroid for the largest k considered: with fewer (fortunes, k = 43,
+        // 116 a centroid) the sampled fit lost 0.009 NMI (BENCHMARKS.md, "Sampled fit").
+        let sampleSize = max(options.fitSample, StreamedFit.documentsPerCentroid * ClusteringPolicy.candidates(options.k, documents: docs).upperBound)
+        let sampleRows = StreamedFit.sample(count: docs.count, size: sampleSize, seed: options.seed)
+        let y = try pca.transform(vectors.rows(sampleRows)).normalizedRows()
         laps.lap("pca")
 
         try Task.checkCancellation()
         reporter.stage("cluster (k-means)")
-        var seeds: Matrix?
-        if !options.seedTopics.isEmpty {
-            if case .field = options.embedder { throw StrataError(.usage, "--seed-topics needs a text embedder (minilm or openai:MODEL)") }
-            let texts = options.seedTopics.enumerated().map { i, s in Document(id: "seed-\(i)", text: s.label + (s.description.map { ". " + $0 } ?? "")) }
-            seeds = try await EmbeddingStage.embed(texts, spec: options.embedder, baseURL: options.embeddingBaseURL, state: state,
-                                                   tokenCounter: nil, reporter: SilentReporter(), store: false).matrix
-        }
-        let fingerprint = embedding.fingerprint, seedRows = seeds
+        if sampleRows.count < docs.count { reporter.info("k-means on a sample of \(sampleRows.count) of \(docs.count) documents (--fit-sample)") }
+        let seeds = try await seedVectors(options, state: state)
         let (model, curve, selection) = try await StopFlag.whileRunning { stop in
-            try ClusteringPolicy.cluster(y, pca: pca, options: options, documents: docs, previous: previous, fingerprint: fingerprint,
-                        seeds: seedRows, stop: stop, reporter: reporter)
+            try ClusteringPolicy.cluster(y, pca: pca, options: options, documents: docs, previous: previous, fingerprint: vectors.fingerprint,
+                        seeds: seeds, stop: stop, reporter: reporter)
         }
         reporter.info("k = \(model.k), inertia \(String(format: "%.4g", model.inertia)), \(model.iterations) iterations")
         laps.lap("kmeans")
 
-        // Clusters ordered by size (largest first) are indexed 0…k−1.
-        var sizes = [Int](repeating: 0, count: model.k)
-        for l in model.labels { sizes[l] += 1 }
-        let order = (0..<model.k).filter { sizes[$0] > 0 }.sorted { sizes[$0] > sizes[$1] || (sizes[$0] == sizes[$1] && $0 < $1) }
-        var remap = [Int](repeating: -1, count: model.k)
-        for (newIndex, old) in order.enumerated() { remap[old] = newIndex }
-        let cluster = model.labels.map { remap[$0] }
+        try Task.checkCancellation()
+        if sampleRows.count < docs.count { reporter.stage("assign every document") }
+        let assigned = try StreamedFit.assign(vectors, pca: pca, model: model, labels: sampleRows.count == docs.count ? model.labels : nil,
+                                              reporter: reporter)
+        let (order, cluster) = bySize(assigned.labels, k: model.k)
         let k = order.count
+        laps.lap("assign")
 
         try Task.checkCancellation()
         reporter.stage("describe topics")
-        let description = Describe.run(documents: docs, embeddings: x, labels: cluster, k: k)
+        let centroids = assigned.embeddingSums.gathering(rows: order).normalizedRows()   // as Similarity.unitCentroids
+        let scores = try StreamedFit.scores(vectors, centroids: centroids, labels: cluster)
+        let description = try Describe.run(documents: docs, labels: cluster, k: k, centroids: centroids, scores: scores,
+                                           rows: vectors.rows)
+        let picked = VerificationContext.sampleRows(docs.count)
+        let verification = (try vectors.rows(picked), picked.map { cluster[$0] })
         laps.lap("describe")
-        return Fit(embedding: embedding, pca: pca, explained: explained, y: y, model: model, cluster: cluster, order: order, k: k,
-                   description: description, curve: curve, selection: selection, seeds: seeds?.rows ?? 0)
+        return Fit(vectors: vectors, pca: pca, explained: explained, sampleRows: sampleRows, y: y, model: model, cluster: cluster,
+                   order: order, k: k, description: description, reducedCosine: assigned.reducedCosine,
+                   verification: verification, curve: curve, selection: selection, seeds: seeds?.rows ?? 0)
+    }
+
+    /// With `--seed-topics`: the seeds' vectors (nil without).
+    static func seedVectors(_ options: RunOptions, state: StateDatabase) async throws -> Matrix? {
+        guard !options.seedTopics.isEmpty else { return nil }
+        if case .field = options.embedder { throw StrataError(.usage, "--seed-topics needs a text embedder (minilm or openai:MODEL)") }
+        let texts = options.seedTopics.enumerated().map { i, s in Document(id: "seed-\(i)", text: s.label + (s.description.map { ". " + $0 } ?? "")) }
+        return try await EmbeddingStage.embed(texts, spec: options.embedder, baseURL: options.embeddingBaseURL, state: state,
+                                              tokenCounter: nil, reporter: SilentReporter(), store: false).matrix
+    }
+
+    /// Clusters ordered by size (largest first, ties by index) and each row's cluster in that order;
+    /// empty clusters are dropped.
+    static func bySize(_ labels: [Int], k: Int) -> (order: [Int], cluster: [Int]) {
+        var sizes = [Int](repeating: 0, count: k)
+        for l in labels { sizes[l] += 1 }
+        let order = (0..<k).filter { sizes[$0] > 0 }.sorted { sizes[$0] > sizes[$1] || (sizes[$0] == sizes[$1] && $0 < $1) }
+        var remap = [Int](repeating: -1, count: k)
+        for (newIndex, old) in order.enumerated() { remap[old] = newIndex }
+        return (order, labels.map { remap[$0] })
     }
 
     static func run(_ options: RunOptions, runID: String, documents docs: [Document], previous: PreviousRun?, diff: CorpusDiff,
@@ -115,7 +146,7 @@ enum FullRun {
         spend.notes += hierarchy.notes
         laps.lap("hierarchy")
 
-        let quality = try Pipeline.qualityFigures(f.y, labels: f.cluster, model: f.model, seed: options.seed)
+        let quality = try Pipeline.qualityFigures(f.y, labels: f.sampleRows.map { f.cluster[$0] }, model: f.model, seed: options.seed)
         // Parents share the topics' id space: they take the next unused ids, so every topic_parent_id
         // names exactly one row of strata_topics (ids are never reused; a refit numbers parents anew).
         let parentBase = ids.nextID
@@ -153,8 +184,7 @@ enum FullRun {
         var labels = f.description.sketches.map(KeywordLabeler.label)
         for (c, l) in carry.kept { labels[c] = l }
         var spend = LabelingResult(labels: [])
-        var context = VerificationContext(centroids: f.description.centroids,
-                                          documents: VerificationContext.sample(f.embedding.matrix, row: f.cluster))
+        var context = VerificationContext(centroids: f.description.centroids, documents: f.verification)
         for (c, l) in carry.kept { context.fixed[c] = l }
         if !carry.toLabel.isEmpty {
             let labeling = try await Labeling.run(carry.toLabel.map { f.description.sketches[$0] }, rows: carry.toLabel, context: context,
@@ -193,11 +223,10 @@ enum FullRun {
     /// percentiles of each topic's member distances (its novelty radius).
     static func fittedModel(_ f: Fit, topicIDs: [Int], runID: String) -> FittedModel {
         let reduced = Similarity.unitRows(f.model.centroids, f.order)
-        let dots = Similarity.assignedDots(f.y, reduced, assignment: f.cluster)
         var distances = [[Float]](repeating: [], count: f.k)
-        for (i, c) in f.cluster.enumerated() { distances[c].append(1 - dots[i]) }
+        for (i, c) in f.cluster.enumerated() { distances[c].append(1 - f.reducedCosine[i]) }
         return FittedModel(
-            fingerprint: f.embedding.fingerprint, fittedRun: runID, fittedAt: Pipeline.iso(), inputDimension: f.embedding.matrix.cols,
+            fingerprint: f.vectors.fingerprint, fittedRun: runID, fittedAt: Pipeline.iso(), inputDimension: f.vectors.dimension,
             reducedDimension: f.y.cols, pcaMean: FittedModel.pack(f.pca.mean), pcaComponents: FittedModel.pack(f.pca.components.storage),
             topicIDs: topicIDs, reducedCentroids: FittedModel.pack(reduced.storage),
             embeddingCentroids: FittedModel.pack(f.description.centroids.storage),
@@ -210,13 +239,13 @@ enum FullRun {
                          labeler: RunManifest.LabelerInfo, warnings: [String]) -> RunManifest {
         RunManifest(
             id: runID, started: "", finished: "", strataVersion: strataVersion, source: "",
-            counts: .init(documents: documents, skipped: 0, embedded: f.embedding.embedded, cached: f.embedding.cached,
-                          embeddedTokens: f.embedding.tokens),
-            embedder: .init(name: options.embedder.description, fingerprint: f.embedding.fingerprint, dimension: f.embedding.matrix.cols),
+            counts: .init(documents: documents, skipped: 0, embedded: f.vectors.embedded, cached: f.vectors.cached,
+                          embeddedTokens: f.vectors.tokens),
+            embedder: .init(name: options.embedder.description, fingerprint: f.vectors.fingerprint, dimension: f.vectors.dimension),
             pca: .init(components: f.pca.outputDimension, explainedVarianceRatio: f.explained),
             kmeans: .init(k: f.k, selection: f.selection, curve: f.curve, inertia: f.model.inertia, iterations: f.model.iterations,
                           restarts: options.restarts, seed: options.seed,
-                          algorithm: f.y.rows > KMeans.miniBatchThreshold ? "mini-batch" : "lloyd"),
+                          algorithm: f.y.rows > KMeans.miniBatchThreshold ? "mini-batch" : "lloyd", fittedDocuments: f.y.rows),
             labeler: labeler, timings: [:], warnings: warnings, mode: "full", refitReason: reason)
     }
 }

@@ -28,7 +28,7 @@ struct IDMatch {
         }
         // Centroids of another embedder live in another space: then only membership overlap counts.
         var prevCentroids = try previous.model.embedding()
-        if previous.model.fingerprint != f.embedding.fingerprint || prevCentroids.cols != f.description.centroids.cols {
+        if previous.model.fingerprint != f.vectors.fingerprint || prevCentroids.cols != f.description.centroids.cols {
             prevCentroids = Matrix(rows: previous.model.topicIDs.count, cols: f.description.centroids.cols)
         }
         let stability = try Stability.match(

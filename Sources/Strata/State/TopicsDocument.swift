@@ -230,6 +230,12 @@ public struct RunManifest: Codable, Sendable, Equatable {
         public var restarts: Int
         public var seed: UInt64
         public var algorithm: String
+        /// Documents k-means was fitted on (`--fit-sample`; the rest were assigned to its centroids).
+        /// Absent in runs before the sampled fit, which fitted every document.
+        public var fittedDocuments: Int? = nil
+        enum CodingKeys: String, CodingKey {
+            case k, selection, curve, inertia, iterations, restarts, seed, algorithm, fittedDocuments = "fitted_documents"
+        }
     }
     public struct CurvePoint: Codable, Sendable, Equatable {
         public var k: Int

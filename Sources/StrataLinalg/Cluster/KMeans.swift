@@ -146,8 +146,8 @@ public enum KMeans {
 
     /// Mean over columns of the per-column variance (population), as scikit-learn scales `tol`.
     static func meanColumnVariance(_ x: Matrix) -> Double {
-        let mean = PCA.columnMeans(x)
         let d = x.cols, n = x.rows
+        let mean = PCA.columnSums(x).map { $0 / Double(n) }
         var sq = [Double](repeating: 0, count: d)
         x.withUnsafeBufferPointer { p in
             for r in 0..<n { for j in 0..<d { let v = Double(p[r * d + j]) - mean[j]; sq[j] += v * v } }

@@ -46,17 +46,25 @@ public enum Similarity {
 
     /// Sum of each label's rows of `x` (k × d), rows added in order. O(n·d).
     static func groupSums(_ x: Matrix, labels: [Int], k: Int) -> Matrix {
+        var sums = Matrix(rows: k, cols: x.cols)
+        addGroupSums(x, labels: labels[...], into: &sums)
+        return sums
+    }
+
+    /// Adds each row i of `x` (m × d) to row `labels[i]` of `sums` (k × d), in row order and in `Float`,
+    /// so sums built slice by slice equal ``unitCentroids(_:labels:k:)``'s one-matrix sums bit for bit. O(m·d).
+    /// - Precondition: `labels.count == x.rows`, equal column counts, every label in 0..<k.
+    public static func addGroupSums(_ x: Matrix, labels: ArraySlice<Int>, into sums: inout Matrix) {
+        precondition(labels.count == x.rows && sums.cols == x.cols, "addGroupSums: shapes differ")
         let d = x.cols
-        var sums = Matrix(rows: k, cols: d)
         x.withUnsafeBufferPointer { xp in
             sums.withUnsafeMutableBufferPointer { sp in
-                for i in 0..<x.rows {
-                    let row = xp.baseAddress! + i * d, sum = sp.baseAddress! + labels[i] * d
+                for (i, label) in labels.enumerated() {
+                    let row = xp.baseAddress! + i * d, sum = sp.baseAddress! + label * d
                     for j in 0..<d { sum[j] += row[j] }
                 }
             }
         }
-        return sums
     }
 
     /// Mean row of each label's rows of `x` (k × d) and each label's row count. O(n·d).

@@ -56,32 +56,23 @@ public struct PCA: Sendable {
     ///   OpenBLAS as the caller set it); see BENCHMARKS.md for the figures.
     public static func fit(_ x: Matrix, components: Components, whiten: Bool = false,
                            parallelism: KMeans.Parallelism = .tiles) throws -> PCA {
-        let n = x.rows, d = x.cols
-        guard n >= 2 else { throw LinalgError.tooFewRows(operation: "PCA.fit", needed: 2, got: n) }
-        guard d >= 1 else { throw LinalgError.invalidParameter(name: "x", reason: "has no columns") }
-        try validate(components, dimension: d)
-        // One pass for both: a double sum of finite floats cannot overflow, so a non-finite mean means a
-        // non-finite entry, which checkFinite then locates for the error.
-        let meanD = columnMeans(x)
-        if meanD.contains(where: { !$0.isFinite }) { try x.checkFinite() }
-        let mean = meanD.map { Float($0) }
-        var cov = scatter(x, mean: mean, parallelism: parallelism)
-        // The float mean differs from the exact mean by δ; correct the scatter by n·δδᵀ (exact algebra).
-        var delta = [Double](repeating: 0, count: d)
-        for j in 0..<d { delta[j] = Double(mean[j]) - meanD[j] }
-        let denom = Double(n - 1)
-        for i in 0..<d {
-            for j in i..<d {
-                let v = (cov[i * d + j] - Double(n) * delta[i] * delta[j]) / denom
-                cov[i * d + j] = v
-                cov[j * d + i] = v
-            }
-        }
+        guard x.rows >= 2 else { throw LinalgError.tooFewRows(operation: "PCA.fit", needed: 2, got: x.rows) }
+        guard x.cols >= 1 else { throw LinalgError.invalidParameter(name: "x", reason: "has no columns") }
+        try validate(components, dimension: x.cols)
+        var accumulator = Accumulator(dimension: x.cols, parallelism: parallelism)
+        try accumulator.add(x)
+        return try accumulator.fit(components: components, whiten: whiten)
+    }
+
+    /// The fitted PCA from a covariance (row-major d × d, symmetric, n−1 denominator) of `n` rows with
+    /// column means `mean`: `dsyevd`, then the components `components` asks for, signed.
+    static func decompose(_ covariance: [Double], mean: [Float], rows n: Int, scale: Double, components: Components,
+                          whiten: Bool) throws -> PCA {
+        var cov = covariance
+        let d = mean.count
         var total = 0.0
         for i in 0..<d { total += cov[i * d + i] }
-        let scale = meanD.reduce(0) { max($0, abs($1)) }
         guard total > 1e-12 * max(1, scale * scale) else { throw LinalgError.zeroVariance }
-
         let eigenvalues = try BLAS.dsyevd(n: d, a: &cov)  // ascending; columns of cov are eigenvectors
         let order = Array((0..<d).reversed())
         let ev = order.map { max(0, eigenvalues[$0]) }
@@ -94,6 +85,7 @@ public struct PCA: Sendable {
             for r in ratio { cum += r; kept += 1; if cum > f { break } }
             p = min(kept, cap ?? d, d)
         }
+        let denom = Double(n - 1)
         return PCA(mean: mean, components: signedComponents(cov, columns: Array(order.prefix(p)), dimension: d),
                    explainedVariance: Array(ev.prefix(p)), explainedVarianceRatio: Array(ratio.prefix(p)),
                    singularValues: ev.prefix(p).map { ($0 * denom).squareRoot() },
@@ -210,28 +202,6 @@ public struct PCA: Sendable {
             }
         }
         return out
-    }
-
-    /// Column means of `x`, accumulated in `Double` in parallel row chunks. O(n·d).
-    static func columnMeans(_ x: Matrix) -> [Double] {
-        let n = x.rows, d = x.cols
-        let ranges = Parallel.chunkRanges(count: n)
-        var partial = [Double](repeating: 0, count: ranges.count * d)
-        x.withUnsafeBufferPointer { xp in
-            partial.withUnsafeMutableBufferPointer { pp in
-                let pbase = pp.baseAddress!
-                Parallel.chunks(count: n, workers: ranges.count) { w, range in
-                    let acc = pbase + w * d
-                    for r in range {
-                        let row = xp.baseAddress! + r * d
-                        for j in 0..<d { acc[j] += Double(row[j]) }
-                    }
-                }
-            }
-        }
-        var mean = [Double](repeating: 0, count: d)
-        for w in 0..<ranges.count { for j in 0..<d { mean[j] += partial[w * d + j] } }
-        return mean.map { $0 / Double(n) }
     }
 }
 

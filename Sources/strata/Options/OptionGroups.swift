@@ -123,10 +123,15 @@ struct FitOptions: ParsableArguments {
     @Option(help: "k-means restarts; the lowest inertia wins.")
     var restarts = RunOptions.Defaults.restarts
 
+    @Option(help: "Fit k-means on a seeded sample of this many documents, then assign every document (a smaller corpus is fitted whole).")
+    var fitSample = RunOptions.Defaults.fitSample
+
     func apply(to options: inout RunOptions) throws {
         guard pcaVariance > 0 && pcaVariance < 1, pcaMaxComponents >= 1, restarts >= 1 else {
             throw StrataError(.usage, "--pca-variance must be in (0, 1); --pca-max-components and --restarts ≥ 1")
         }
+        guard fitSample >= 100 else { throw StrataError(.usage, "--fit-sample \(fitSample): use at least 100 documents (default \(RunOptions.Defaults.fitSample))") }
+        options.fitSample = fitSample
         options.seed = seed
         options.pcaVariance = pcaVariance
         options.pcaMaxComponents = pcaMaxComponents
