@@ -42,6 +42,15 @@ public struct StaticEmbedder: Embedder {
         fingerprint = Self.fingerprint(of: table)
     }
 
+    /// Wraps a table with an already loaded tokenizer and a fingerprint of the caller's choosing (a corpus
+    /// fit's, ``init(fitted:base:digest:)``).
+    init(table: StaticTable, tokenizer: WordPieceTokenizer, fingerprint: String) {
+        precondition(tokenizer.vocabularySize == table.vocabularySize, "the table's rows must match the vocabulary")
+        self.table = table
+        self.tokenizer = tokenizer
+        self.fingerprint = fingerprint
+    }
+
     /// Loads the default table of `dimension` columns and the MiniLM vocabulary from the model cache.
     public init(dimension: Int = 256, modelDirectory: URL = MiniLMEncoder.defaultModelDirectory()) throws {
         let url = StaticTable.defaultURL(dimension: dimension)

@@ -10,6 +10,7 @@ Tests/StrataLinalgTests/Fixtures/ computed with scikit-learn and SciPy:
     minibatch.json  full k-means vs mini-batch k-means inertia
     metrics.json    silhouette, Calinski-Harabasz, Davies-Bouldin, NMI, ARI, contingency
     hungarian.json  linear_sum_assignment cases
+    ridge.json      ridge maps without intercept (sklearn Ridge) and the held-out choice of penalty
 
 Conventions (see README.md next to this script):
   * matrices are flat row-major lists;
@@ -18,7 +19,7 @@ Conventions (see README.md next to this script):
     converting to Float) gives exactly the bits scikit-learn saw;
   * reference outputs are written as float64 with full (round-trip) precision.
 
-Usage:  python3 scripts/reference/make_linalg_fixtures.py [--out DIR]
+Usage:  python3 scripts/reference/make_linalg_fixtures.py [--out DIR] [--only NAME ...]
 """
 
 from __future__ import annotations
@@ -277,21 +278,49 @@ def make_hungarian(out_dir):
     write(out_dir, "hungarian.json", {"cases": cases})
 
 
+def make_ridge(out_dir):
+    """Ridge without intercept, penalty lambda per row (alpha = lambda * m), as CorpusFit uses it: static
+    vectors (unit rows) mapped to targets (unit rows). Also Ridge.fitChoosingPenalty's rule: fit on the
+    rows whose index % 10 != 9, mean cosine of the mapped held-out rows to their targets per candidate,
+    the best candidate refitted on every row."""
+    from sklearn.linear_model import Ridge
+    rng = np.random.default_rng(7)
+    m, p, q = 200, 12, 7
+    X = rng.normal(size=(m, p)) @ rng.normal(size=(p, p))
+    X = (X / np.linalg.norm(X, axis=1, keepdims=True)).astype(np.float32)
+    Y = np.tanh(X.astype(np.float64) @ rng.normal(size=(p, q))) + 0.3 * rng.normal(size=(m, q))
+    Y = (Y / np.linalg.norm(Y, axis=1, keepdims=True)).astype(np.float32)
+    Xd, Yd = X.astype(np.float64), Y.astype(np.float64)
+    lam = 1e-2
+    W = Ridge(alpha=lam * m, fit_intercept=False, solver="cholesky").fit(Xd, Yd).coef_.T
+    candidates = [1e-4, 1e-3, 1e-2, 1e-1, 1.0]
+    held = np.arange(m) % 10 == 9
+    cos = []
+    for c in candidates:
+        w = Ridge(alpha=c * (~held).sum(), fit_intercept=False, solver="cholesky").fit(Xd[~held], Yd[~held]).coef_.T
+        z = Xd[held] @ w
+        cos.append(float(np.mean((z * Yd[held]).sum(1) / (np.linalg.norm(z, axis=1) * np.linalg.norm(Yd[held], axis=1)))))
+    best = candidates[int(np.argmax(cos))]
+    Wbest = Ridge(alpha=best * m, fit_intercept=False, solver="cholesky").fit(Xd, Yd).coef_.T
+    write(out_dir, "ridge.json", {"m": m, "p": p, "q": q, "X": f32_list(X), "Y": f32_list(Y), "lambda": lam, "W": f64_list(W),
+                             "candidates": candidates, "held_out_cosine": cos, "chosen": best, "W_chosen": f64_list(Wbest)})
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--only", nargs="*", help="write only these fixtures (e.g. ridge)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     print("versions:", VERSIONS)
     # One thread for BLAS and OpenMP: sklearn's k-means accumulates in float32 per chunk and
     # per thread, so the last bits of centres/inertia depend on the thread count.
+    makers = {"pca": make_pca, "kmeans": make_kmeans, "kmeanspp": make_kmeanspp, "minibatch": make_minibatch,
+              "metrics": make_metrics, "hungarian": make_hungarian, "ridge": make_ridge}
     with threadpool_limits(limits=1):
-        make_pca(args.out)
-        make_kmeans(args.out)
-        make_kmeanspp(args.out)
-        make_minibatch(args.out)
-        make_metrics(args.out)
-        make_hungarian(args.out)
+        for name, make in makers.items():
+            if not args.only or name in args.only:
+                make(args.out)
     total = sum(os.path.getsize(os.path.join(args.out, f))
                 for f in os.listdir(args.out) if f.endswith(".json"))
     print(f"total {total / 1024:.1f} KiB")

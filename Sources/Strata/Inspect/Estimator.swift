@@ -69,8 +69,11 @@ public enum Estimator {
     /// calibrated by this model's recent runs in the state (tokenizer ratio, retries, reply length).
     public static func estimate(_ options: RunOptions, quick: Bool = false, storeEmbeddings: Bool = false,
                                 reporter: RunReporter = SilentReporter()) async throws -> Estimate {
+        var options = options
         let docs = try await DocumentStore.read(options.source, options: options.read).documents
         let state = try StateDatabase(directory: options.stateDirectory)
+        // A corpus fit costs MiniLM on a sample (local, free) and is what every later figure depends on.
+        options.embedder = try await FittedEmbedding.resolve(options, documents: docs, state: state, reporter: reporter, store: storeEmbeddings)
         let tokenizer = try WordPieceTokenizer(vocabularyURL: MiniLMEncoder.defaultModelDirectory().appendingPathComponent("vocab.txt"))
         let prices = try PriceTable.load(overrides: options.pricesFile)
         let embedding = try embeddingNeeds(options, documents: docs, state: state, tokenizer: tokenizer, prices: prices)

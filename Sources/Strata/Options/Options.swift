@@ -13,13 +13,25 @@ public enum EmbedderSpec: Sendable, Equatable, CustomStringConvertible {
     case openai(model: String)
     /// Vectors already stored in this metadata field of every document.
     case field(String)
+    /// The static table fitted to this corpus (``CorpusFit``): nil asks a run to reuse the state's fit or
+    /// make one; a digest names a fit the state holds (what topics.json records).
+    case fitted(String?)
 
     /// The static table's columns when `static` names none.
     public static let defaultStaticDimension = 256
 
-    /// Parses `minilm`, `static` (`static:DIM` for another table), `openai:MODEL` or `field:NAME`.
+    /// Parses `minilm`, `static` (`static:DIM` for another table), `fitted` (`fitted:DIGEST`, a fit the
+    /// state holds), `openai:MODEL` or `field:NAME`.
     public static func parse(_ s: String) throws -> EmbedderSpec {
         if s == "minilm" { return .minilm }
+        if s == "fitted" { return .fitted(nil) }
+        if s.hasPrefix("fitted:") {
+            let digest = s.dropFirst(7)
+            guard digest.count == 16, digest.allSatisfy(\.isHexDigit) else {
+                throw StrataError(.usage, "embedder \"\(s)\": write `fitted` (the state's corpus fit, made when missing) or fitted:DIGEST as topics.json records it")
+            }
+            return .fitted(String(digest))
+        }
         if s == "static" { return .staticMiniLM(dimension: defaultStaticDimension) }
         if s.hasPrefix("static:") {
             guard let d = Int(s.dropFirst(7)), (1...384).contains(d) else {
@@ -29,7 +41,7 @@ public enum EmbedderSpec: Sendable, Equatable, CustomStringConvertible {
         }
         if s.hasPrefix("openai:"), s.count > 7 { return .openai(model: String(s.dropFirst(7))) }
         if s.hasPrefix("field:"), s.count > 6 { return .field(String(s.dropFirst(6))) }
-        throw StrataError(.usage, "unknown embedder \"\(s)\": use minilm, static[:DIM], openai:MODEL or field:NAME")
+        throw StrataError(.usage, "unknown embedder \"\(s)\": use minilm, static[:DIM], fitted, openai:MODEL or field:NAME")
     }
 
     public var description: String {
@@ -38,6 +50,7 @@ public enum EmbedderSpec: Sendable, Equatable, CustomStringConvertible {
         case .staticMiniLM(let d): return d == Self.defaultStaticDimension ? "static" : "static:\(d)"
         case .openai(let m): return "openai:\(m)"
         case .field(let f): return "field:\(f)"
+        case .fitted(let d): return d.map { "fitted:\($0)" } ?? "fitted"
         }
     }
 }
@@ -90,6 +103,8 @@ public struct RunOptions: Sendable {
         public static let pcaMaxComponents = 256
         /// Documents k-means is fitted on (BENCHMARKS.md, "Sampled fit").
         public static let fitSample = 100_000
+        /// Share of the corpus `--embedder fitted` sends through MiniLM (BENCHMARKS.md, "Corpus-fitted static table").
+        public static let fittedShare = 0.05
         public static let noveltyQuantile = 0.95
         public static let relabelShare = 0.1
         public static let maxUnassignedShare = 0.05
@@ -131,6 +146,9 @@ public struct RunOptions: Sendable {
     /// k-means (and the choice of k) runs on a seeded sample of this many documents; every document is
     /// then assigned to the nearest centroid. A corpus no larger is fitted whole.
     public var fitSample = Defaults.fitSample
+    /// `--embedder fitted`: this share of the distinct texts (at least ``FittedEmbedding/minimumSample``)
+    /// goes through MiniLM to fit the static table to the corpus.
+    public var fittedShare = Defaults.fittedShare
     /// Full refit, incremental update, or assignment only; `.auto` refits only when the policy says so.
     public var mode: RunMode = .auto
     /// `strata fit --shared URL`: the PostgreSQL store the sharded steps share (vectors come from

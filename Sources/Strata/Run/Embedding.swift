@@ -74,6 +74,8 @@ public enum EmbeddingStage {
         switch spec {
         case .staticMiniLM(let d):
             return try staticEmbedder(dimension: d)
+        case .fitted(let digest):
+            return try FittedEmbedding.embedder(try resolved(digest))
         case .minilm:
             return try sharedMiniLM.withLock { shared in
                 if let shared { return shared }
@@ -89,12 +91,22 @@ public enum EmbeddingStage {
         }
     }
 
+    /// The digest of a `fitted` spec; a programming error for a spec a run has not resolved
+    /// (``FittedEmbedding/resolve(_:documents:state:reporter:)`` turns `fitted` into `fitted:DIGEST`).
+    static func resolved(_ digest: String?) throws -> String {
+        guard let digest else {
+            throw StrataError(.usage, "--embedder fitted needs a corpus to fit on: `strata run`, `strata embed` and `strata estimate` make the fit, the sharded steps cannot use one, and commands that read a state take the fitted:DIGEST its run recorded (pass that run's --state)")
+        }
+        return digest
+    }
+
     /// The cache key of the embedder `spec` names (what `EmbeddingResult.fingerprint` will be). For a
     /// static embedder it reads the table (it depends on the table's provenance), so it can throw.
     public static func fingerprint(_ spec: EmbedderSpec, baseURL: URL) throws -> String {
         switch spec {
         case .minilm: return MiniLMEmbedder.fingerprintString
         case .staticMiniLM(let d): return try staticEmbedder(dimension: d).fingerprint
+        case .fitted(let digest): return try FittedEmbedding.embedder(try resolved(digest)).fingerprint
         case .openai(let m): return OpenAIEmbedder.fingerprint(baseURL: baseURL, model: m)
         case .field(let f): return "field:\(f)"
         }

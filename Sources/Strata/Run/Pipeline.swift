@@ -66,6 +66,7 @@ public enum Pipeline {
     }
 
     static func runStages(_ options: RunOptions, reporter: RunReporter) async throws -> RunResult {
+        var options = options
         let startedAt = Date()
         let runID = "run-" + String(Int(startedAt.timeIntervalSince1970)) + "-" + String(UUID().uuidString.prefix(6)).lowercased()
         let laps = Laps()
@@ -86,6 +87,10 @@ public enum Pipeline {
             try repairTopicsFile(topicsPath, from: previous, reporter: reporter)
         }
 
+        if case .fitted = options.embedder {
+            options.embedder = try await FittedEmbedding.resolve(options, documents: docs, state: state, reporter: reporter)
+            laps.lap("fit embedder")
+        }
         let shared = try await ShardedFit.attach(options, documents: docs, state: state, reporter: reporter)
         let diff = CorpusDiff(documents: docs, recorded: previous?.recorded ?? [:])
         var o = try await decide(options, runID: runID, documents: docs, previous: previous, diff: diff, state: state,
@@ -114,7 +119,7 @@ public enum Pipeline {
         if let shared {
             try await ShardedFit.publish(shared, document: try document.encoded(), outcome: o, runID: runID, source: options.source, state: state)
         }
-        try commit(document, outcome: o, runID: runID, state: state, topicsPath: topicsPath)
+        try commit(document, outcome: o, runID: runID, state: state, topicsPath: topicsPath, fit: try FittedEmbedding.record(options.embedder))
         return RunResult(document: document, output: output, topicsPath: topicsPath)
     }
 
@@ -223,13 +228,15 @@ public enum Pipeline {
     }
 
     /// Records the run in the state (one transaction), then renames topics.json into place.
+    /// `fit`: the corpus fit the run embedded with (``FittedEmbedding/record(_:)``), committed beside the model.
     static func commit(_ document: TopicsDocument, outcome o: RunOutcome, runID: String, state: StateDatabase,
-                       topicsPath: String) throws {
+                       topicsPath: String, fit: Data? = nil) throws {
         let encoded = try document.encoded()
         var current: [String: Data] = [PreviousRun.documentKey: encoded,
                                        PreviousRun.nextIDKey: Data(String(o.nextID).utf8)]
         if let model = o.model { current[PreviousRun.modelKey] = try JSONEncoder().encode(model) }
         if let curation = o.curation { current[Curation.key] = try curation.encoded() }
+        if let fit { current[FittedEmbedding.key] = fit }
         try state.recordRun(id: runID, manifest: try JSONEncoder().encode(o.manifest), assignments: o.assignments,
                             current: current, usage: o.usage)
         try AtomicFile.write(topicsPath, data: encoded)

@@ -24,12 +24,14 @@ struct PreviousRun {
 
 /// The state a run left behind, for the commands that only read it (topics, search, eval, report).
 public enum CommittedState {
-    /// Opens `directory`'s state database; a usage error — not a new, empty state — when no run has
+    /// Opens `directory`'s state database (and registers its corpus fit, so `fitted:DIGEST` embeds); a usage error — not a new, empty state — when no run has
     /// written there (a mistyped `--state` used to create the directory and then report "no topics").
     public static func open(_ directory: String) throws -> StateDatabase {
         let path = (directory as NSString).appendingPathComponent("state.db")
         guard FileManager.default.fileExists(atPath: path) else { throw noTopics(directory) }
-        return try StateDatabase(directory: directory)
+        let state = try StateDatabase(directory: directory)
+        try FittedEmbedding.load(from: state)
+        return state
     }
 
     static func noTopics(_ directory: String) -> StrataError {

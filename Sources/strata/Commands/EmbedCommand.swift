@@ -27,13 +27,14 @@ struct EmbedCommand: AsyncParsableCommand {
         if let shared = sharding.shared { return try await embedShard(shared) }
         try await reportingErrors {
             guard let out else { throw StrataError(.usage, "missing --out FILE (or --shared URL to embed one shard into the shared store)") }
-            let options = try RunOptions(source, ownState: false)   // the state is only a vector cache here
+            var options = try RunOptions(source, ownState: false)   // the state is only a vector cache here
             let reporter = log.reporter
             reporter.stage("read \(options.source)")
             let read = try await DocumentStore.read(options.source, options: options.read)
             if read.skipped > 0 { reporter.warning("skipped \(read.skipped) invalid record(s)") }
-            reporter.stage("embed")
             let state = try StateDatabase(directory: options.stateDirectory)
+            options.embedder = try await FittedEmbedding.resolve(options, documents: read.documents, state: state, reporter: reporter)
+            reporter.stage("embed")
             let result = try await EmbeddingStage.embed(read.documents, spec: options.embedder, baseURL: options.embeddingBaseURL,
                                                         state: state, tokenCounter: nil, reporter: reporter)
             reporter.stage("write \(out)")

@@ -25,8 +25,11 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "State directory (default: .strata/ next to the source).")
     var state: String?
 
-    @Option(help: "Embedder: minilm, static (the table `strata distill` makes from MiniLM; static:DIM for another size), openai:MODEL, or field:NAME for vectors already in the source. (default: minilm)", transform: EmbedderSpec.parse)
+    @Option(help: "Embedder: minilm, static (the table `strata distill` makes from MiniLM; static:DIM for another size), fitted (the static table fitted to this corpus on a MiniLM sample, see --fitted-share), openai:MODEL, or field:NAME for vectors already in the source. (default: minilm)", transform: EmbedderSpec.parse)
     var embedder: EmbedderSpec = .minilm
+
+    @Option(help: "With --embedder fitted: share of the distinct texts (at least 2,000) embedded with MiniLM to fit the static table; the state's fit is reused while the share is the same. (default: \(RunOptions.Defaults.fittedShare))")
+    var fittedShare = RunOptions.Defaults.fittedShare
 
     @Option(help: "Base URL of the OpenAI-compatible embeddings server (for --embedder openai:MODEL). (default: \(RunOptions.Defaults.openAIBaseURLString))", transform: baseURL)
     var embeddingBaseURL = RunOptions.Defaults.openAIBaseURL
@@ -190,6 +193,10 @@ extension RunOptions {
         read = ReadOptions(idField: s.idField, textField: s.textField, skipInvalid: s.skipInvalid)
         embedder = s.embedder
         embeddingBaseURL = s.embeddingBaseURL
+        guard s.fittedShare > 0 && s.fittedShare <= 1 else {
+            throw StrataError(.usage, "--fitted-share \(s.fittedShare): use a share in (0, 1], e.g. 0.05 for 5% of the documents")
+        }
+        fittedShare = s.fittedShare
     }
 }
 
