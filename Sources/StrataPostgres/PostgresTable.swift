@@ -65,7 +65,7 @@ public enum PostgresTable {
                 return (0..<rows.count).map { rows.string($0, 0) ?? "" }
             }
         }
-        var collector = SourceReader.Collector(options: options)
+        var collector = try SourceReader.Collector(options: options)
         for (n, json) in rows.enumerated() {
             guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
                 try collector.reject(SourceError(file: t.display, line: n + 1, "row is not a JSON object"))
@@ -73,7 +73,7 @@ public enum PostgresTable {
             }
             try collector.add(SourceReader.record(object, source: t.display, row: n + 1, options: options))
         }
-        return collector.result
+        return try collector.result
     }
 
     /// SQL for the shard (0 ..< count) of the row whose id column is `column`: the first 16 hex digits

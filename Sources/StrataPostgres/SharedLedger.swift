@@ -80,7 +80,7 @@ extension SharedStore {
                     ON CONFLICT (source) DO UPDATE SET run = EXCLUDED.run, published = now(), model = EXCLUDED.model,
                         document = EXCLUDED.document, runs = (p.runs || EXCLUDED.runs)[greatest(1, cardinality(p.runs) - 48):]
                     """, [PGLiteral.text(source), PGLiteral.text(runID), .bytes(model), .bytes(document)])
-                let rows: [StateDatabase.Assignment]
+                let rows: StateDatabase.AssignmentRows
                 switch assignments {
                 case .replaceAll(let all):
                     try await c.query("DELETE FROM strata.assignments WHERE source = $1", [PGLiteral.text(source)])
@@ -88,10 +88,10 @@ extension SharedStore {
                 case .delta(let upsert, let delete):
                     try await c.query("DELETE FROM strata.assignments WHERE source = $1 AND id = ANY($2::text[])",
                                       [PGLiteral.text(source), PGLiteral.textArray(delete)])
-                    rows = upsert
+                    rows = StateDatabase.AssignmentRows(upsert)
                 }
                 for start in stride(from: 0, to: rows.count, by: Self.chunk) {
-                    let part = rows[start..<min(start + Self.chunk, rows.count)]
+                    let part = (start..<min(start + Self.chunk, rows.count)).map { rows[$0] }
                     try await c.query("""
                         INSERT INTO strata.assignments (source, id, hash, topic, score)
                         SELECT $1, i, h, t, s FROM unnest($2::text[], $3::text[], $4::integer[], $5::float8[]) AS u(i, h, t, s)

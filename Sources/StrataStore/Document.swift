@@ -73,29 +73,68 @@ public enum MetadataValue: Sendable, Equatable, Codable {
     }
 }
 
-/// One document read from a source.
+/// One document read from a source: either a row of the read's ``DocumentRows`` (texts and metadata
+/// possibly in a temporary file) or a document made in memory with ``init(id:text:metadata:location:)``.
+/// The properties read the row on each access.
 public struct Document: Sendable, Equatable {
+    private enum Storage: Sendable {
+        case fields(Fields)
+        case row(DocumentRows, Int)
+    }
+
+    private final class Fields: Sendable {
+        let id: String, text: String, metadata: [String: MetadataValue], location: String
+        init(id: String, text: String, metadata: [String: MetadataValue], location: String) {
+            self.id = id; self.text = text; self.metadata = metadata; self.location = location
+        }
+        /// Hashed on each use: a reader's document is hashed once, when its table row is appended.
+        var contentHash: String { Document.sha256Hex(text) }
+    }
+
+    private let storage: Storage
+
     /// Unique id within the source (a string even when the source stores a number).
-    public let id: String
+    public var id: String {
+        switch storage { case .fields(let f): f.id; case .row(let t, let r): t.id(r) }
+    }
     /// The text to embed and describe.
-    public let text: String
+    public var text: String {
+        switch storage { case .fields(let f): f.text; case .row(let t, let r): t.text(r) }
+    }
     /// Every other field of the record.
-    public let metadata: [String: MetadataValue]
+    public var metadata: [String: MetadataValue] {
+        switch storage { case .fields(let f): f.metadata; case .row(let t, let r): t.metadata(r) }
+    }
     /// Where it came from, for error messages (e.g. "docs.jsonl:12").
-    public let location: String
-    /// SHA-256 of the UTF-8 text, lower-case hex (computed once, when the document is read).
+    public var location: String {
+        switch storage { case .fields(let f): f.location; case .row(let t, let r): t.location(r) }
+    }
+    /// SHA-256 of the UTF-8 text, lower-case hex (a table row keeps the digest computed when it was read).
     /// Identifies unchanged documents between runs.
-    public let contentHash: String
+    public var contentHash: String {
+        switch storage { case .fields(let f): f.contentHash; case .row(let t, let r): t.contentHash(r) }
+    }
+
+    /// The first 128 bits of the text's digest: equal keys, equal texts (see ``DigestKey``).
+    public var digestKey: DigestKey {
+        switch storage {
+        case .fields(let f):
+            return SHA256.digest(f.text.utf8).withUnsafeBytes { DigestKey(bytes: $0) }
+        case .row(let t, let r): return t.digestKey(r)
+        }
+    }
 
     public init(id: String, text: String, metadata: [String: MetadataValue] = [:], location: String = "") {
-        self.id = id
-        self.text = text
-        self.metadata = metadata
-        self.location = location
-        contentHash = Document.sha256Hex(text)
+        storage = .fields(Fields(id: id, text: text, metadata: metadata, location: location))
+    }
+
+    /// Row `row` of `rows`.
+    public init(rows: DocumentRows, row: Int) { storage = .row(rows, row) }
+
+    public static func == (a: Document, b: Document) -> Bool {
+        a.id == b.id && a.text == b.text && a.metadata == b.metadata && a.location == b.location
     }
 
     /// Lower-case hex SHA-256 of a string's UTF-8 bytes.
     public static func sha256Hex(_ s: String) -> String { SHA256.hex(s) }
-
 }

@@ -105,6 +105,10 @@ public struct ReadOptions: Sendable {
     public var textField = "text"
     /// Skip and count invalid records instead of failing on the first one.
     public var skipInvalid = false
+    /// Where the read keeps texts and metadata: a nameless temporary file in this (existing) directory;
+    /// nil keeps them in memory. A run passes its state directory, so a 10M-document corpus does not
+    /// hold its texts in memory.
+    public var spillDirectory: String?
     public init(idField: String = "id", textField: String = "text", skipInvalid: Bool = false) {
         self.idField = idField
         self.textField = textField
@@ -128,7 +132,7 @@ public enum SourceReader {
     /// `skipInvalid`, are counted and skipped. Reads in a streaming fashion (bounded buffers); the
     /// returned documents hold the texts. O(source size).
     public static func read(_ location: SourceLocation, options: ReadOptions = ReadOptions()) throws -> ReadResult {
-        var collector = Collector(options: options)
+        var collector = try Collector(options: options)
         switch location {
         case .jsonl(let path): try JSONLReader.read(path: path, options: options) { try collector.add($0) }
         case .csv(let path): try CSVReader.read(path: path, options: options) { try collector.add($0) }
@@ -138,7 +142,7 @@ public enum SourceReader {
         case .postgres:
             throw SourceError(file: location.description, line: nil, "PostgreSQL sources are not supported by this build yet")
         }
-        return ReadResult(documents: collector.documents, skipped: collector.skipped, warnings: collector.warnings)
+        return try collector.result
     }
 
     /// A record from a row of named fields (JSON types): id and text fields checked as for JSONL.
@@ -156,32 +160,56 @@ public enum SourceReader {
     /// every reader, including the PostgreSQL one in its own module.
     public struct Collector {
         let options: ReadOptions
+        let rows: DocumentRows
         var documents: [Document] = []
-        var seen: [String: String] = [:]
+        /// Row of each id by its hash; ids whose hash another id took first are in `overflow`.
+        var seen: [Int: Int32] = [:]
+        var overflow: [String: Int32] = [:]
         var skipped = 0
         var warnings: [String] = []
 
-        public init(options: ReadOptions) { self.options = options }
+        public init(options: ReadOptions) throws {
+            self.options = options
+            rows = try DocumentRows(spillDirectory: options.spillDirectory)
+        }
 
         /// What was collected.
-        public var result: ReadResult { ReadResult(documents: documents, skipped: skipped, warnings: warnings) }
+        public var result: ReadResult {
+            get throws {
+                try rows.finish()
+                return ReadResult(documents: documents, skipped: skipped, warnings: warnings)
+            }
+        }
+
+        /// The row already holding `id`, if any. O(id length).
+        func firstRow(of id: String) -> Int? {
+            guard let r = seen[id.hashValue] else { return nil }
+            if rows.id(Int(r)) == id { return Int(r) }
+            return overflow[id].map(Int.init)
+        }
+
+        mutating func remember(_ id: String, row: Int) {
+            if seen[id.hashValue] == nil { seen[id.hashValue] = Int32(row) } else { overflow[id] = Int32(row) }
+        }
 
         public mutating func add(_ record: Record) throws {
             switch record {
             case .document(let d):
-                if let first = seen[d.id] {
-                    try reject(SourceError(file: d.location.fileAndLine.file, line: d.location.fileAndLine.line,
-                                           "duplicate id \"\(d.id)\" (first seen at \(first)) — ids must be unique"))
+                let id = d.id, text = d.text, location = d.location
+                if let first = firstRow(of: id) {
+                    try reject(SourceError(file: location.fileAndLine.file, line: location.fileAndLine.line,
+                                           "duplicate id \"\(id)\" (first seen at \(rows.location(first))) — ids must be unique"))
                     return
                 }
                 // Stops at the first non-blank scalar (trimming a copy of every text cost 4% of a run).
-                if d.text.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) {
-                    try reject(SourceError(file: d.location.fileAndLine.file, line: d.location.fileAndLine.line,
-                                           "empty text for id \"\(d.id)\""))
+                if text.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) {
+                    try reject(SourceError(file: location.fileAndLine.file, line: location.fileAndLine.line,
+                                           "empty text for id \"\(id)\""))
                     return
                 }
-                seen[d.id] = d.location
-                documents.append(d)
+                let row = try rows.append(id: id, text: text, metadata: d.metadata, location: location)
+                remember(id, row: row)
+                documents.append(Document(rows: rows, row: row))
             case .invalid(let e):
                 try reject(e)
             }

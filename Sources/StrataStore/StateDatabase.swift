@@ -207,10 +207,24 @@ extension StateDatabase {
         }
     }
 
+    /// Every document's assignment, made row by row when it is written: a full run over 10M documents
+    /// never holds 10M ids, hashes and snippets at once (issue #27).
+    public struct AssignmentRows: RandomAccessCollection, Sendable {
+        public let count: Int
+        private let make: @Sendable (Int) -> Assignment
+        /// `count` rows, row i being `make(i)` (called once per write of the row).
+        public init(count: Int, _ make: @escaping @Sendable (Int) -> Assignment) { self.count = count; self.make = make }
+        /// Rows held in memory.
+        public init(_ all: [Assignment]) { self.init(count: all.count) { all[$0] } }
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { count }
+        public subscript(i: Int) -> Assignment { make(i) }
+    }
+
     /// What a run changes in the document table.
     public enum AssignmentChange: Sendable {
         /// Replace every recorded document (a full run).
-        case replaceAll([Assignment])
+        case replaceAll(AssignmentRows)
         /// Upsert these and delete those ids (an incremental run): O(changed) writes.
         case delta(upsert: [Assignment], delete: [String])
     }
@@ -224,7 +238,7 @@ extension StateDatabase {
             try db.query("INSERT INTO runs (id, finished, manifest) VALUES (?, ?, ?)",
                          [.text(id), .text(ISO8601DateFormatter().string(from: Date())), .text(String(decoding: manifest, as: UTF8.self))])
             let stmt = try db.prepare("INSERT OR REPLACE INTO documents (id, content_sha256, topic_id, score, run, snippet) VALUES (?, ?, ?, ?, ?, ?)")
-            let rows: [Assignment]
+            let rows: AssignmentRows
             switch assignments {
             case .replaceAll(let all):
                 try db.execute("DELETE FROM documents")
@@ -232,7 +246,7 @@ extension StateDatabase {
             case .delta(let upsert, let delete):
                 let del = try db.prepare("DELETE FROM documents WHERE id = ?")
                 for d in delete { try del.run([.text(d)]) }
-                rows = upsert
+                rows = AssignmentRows(upsert)
             }
             for a in rows {
                 try stmt.run([.text(a.id), .text(a.hash), .integer(Int64(a.topic)), .real(a.score), .text(id), .text(a.snippet)])
@@ -258,12 +272,20 @@ extension StateDatabase {
         try db.query("INSERT OR REPLACE INTO current (key, value) VALUES (?, ?)", [.text(key), .blob(value)])
     }
 
-    /// A recorded document: content hash, topic (−1: no topic yet) and score.
+    /// A recorded document: its text's digest key, topic (−1: no topic yet) and score. 32 bytes, so
+    /// the ids of 10M recorded documents are what a nightly run holds, not their hashes (issue #27).
     public struct RecordedDocument: Sendable, Equatable {
-        public let hash: String
+        /// ``DigestKey`` of the recorded content hash.
+        public let digest: DigestKey
         public let topic: Int
         public let score: Double
-        public init(hash: String, topic: Int, score: Double) { self.hash = hash; self.topic = topic; self.score = score }
+        /// `hash`: the recorded lower-case hex SHA-256 (anything else never matches a text).
+        public init(hash: String, topic: Int, score: Double) {
+            digest = DigestKey(hex: hash) ?? SHA256.digest(Array("not a content hash: \(hash)".utf8)).withUnsafeBytes { DigestKey(bytes: $0) }
+            self.topic = topic; self.score = score
+        }
+        /// Whether `d` has the recorded text.
+        public func sameText(as d: Document) -> Bool { digest == d.digestKey }
     }
 
     /// Every recorded document by id. O(documents).

@@ -28,6 +28,16 @@ public struct TopicColumns: Sendable, Equatable, Codable {
     }
 }
 
+/// The topic columns of each document, by its position in the read, made when they are written (a
+/// 10M-document write holds no id-keyed copy of them).
+public struct ColumnsByDocument: Sendable {
+    public let count: Int
+    private let make: @Sendable (Int) -> TopicColumns
+    /// `count` documents' columns, document i's being `make(i)`.
+    public init(count: Int, _ make: @escaping @Sendable (Int) -> TopicColumns) { self.count = count; self.make = make }
+    public subscript(i: Int) -> TopicColumns { make(i) }
+}
+
 /// A row of the `strata_topics` table written beside SQL sources.
 public struct TopicRow: Sendable, Equatable {
     /// A topic (documents carry its id in `topic_id`) or a parent in the hierarchy (`topic_parent_id`).
@@ -139,7 +149,7 @@ public enum TopicWriter {
         }
     }
 
-    /// Writes `columns` (by document id) for `documents` to the place that fits the source.
+    /// Writes `columns` (by document position) for `documents` to the place that fits the source.
     /// File sources get a new file (the input is never modified); SQLite gets new columns filled in
     /// one transaction, an index on `topic_id`, and a `strata_topics` table. A SQLite row is rewritten
     /// only when its topic columns change or its `topic_run` is not one of `committedRuns` (a run killed
@@ -148,17 +158,18 @@ public enum TopicWriter {
     /// - Returns: where the columns went.
     @discardableResult
     public static func write(location: SourceLocation, options: ReadOptions, documents: [Document],
-                             columns: [String: TopicColumns], topics: [TopicRow], committedRuns: [String] = []) throws -> String {
+                             columns: ColumnsByDocument, topics: [TopicRow], committedRuns: [String] = []) throws -> String {
+        precondition(columns.count == documents.count, "TopicWriter.write: one set of columns per document")
         switch location {
         case .jsonl, .directory:
             let out = outputPath(for: location)!
             try AtomicFile.write(out) { h in
                 var w = BufferedWriter(h)
-                for d in documents {
+                for (i, d) in documents.enumerated() {
                     var object = d.metadata
                     object[options.idField] = .string(d.id)
                     if case .jsonl = location { object[options.textField] = .string(d.text) }
-                    if let c = columns[d.id] { for (k, v) in c.metadata { object[k] = v } }
+                    for (k, v) in columns[i].metadata { object[k] = v }
                     var line = ""
                     JSONText.append(.object(object), to: &line)
                     line += "\n"
@@ -172,24 +183,25 @@ public enum TopicWriter {
             var header: [String] = []
             try CSVReader.records(path: path) { fields, _ in if header.isEmpty { header = fields } }
             let extra = TopicColumns.columnNames.filter { !header.contains($0) }
-            let byID = Dictionary(documents.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             try AtomicFile.write(out) { h in
                 var w = BufferedWriter(h)
                 try w.write((header + extra).map(csvQuote).joined(separator: ",") + "\r\n")
                 var first = true
+                var next = 0   // the documents are the file's valid rows, in file order: walk both in step
                 try CSVReader.records(path: path) { fields, _ in
                     if first { first = false; return }
-                    guard fields.count == header.count, let idIndex = header.firstIndex(of: options.idField),
-                          byID[fields[idIndex]] != nil else { return }
+                    guard next < documents.count, fields.count == header.count, let idIndex = header.firstIndex(of: options.idField),
+                          fields[idIndex] == documents[next].id else { return }   // a row the read skipped
                     var row = Dictionary(uniqueKeysWithValues: zip(header, fields))
-                    if let c = columns[fields[idIndex]] { for (k, v) in c.metadata { row[k] = v.text } }
+                    for (k, v) in columns[next].metadata { row[k] = v.text }
+                    next += 1
                     try w.write((header + extra).map { csvQuote(row[$0] ?? "") }.joined(separator: ",") + "\r\n")
                 }
                 try w.flush()
             }
             return out
         case let .sqlite(path, table):
-            try writeSQLite(path: path, table: table, idField: options.idField, columns: columns, topics: topics,
+            try writeSQLite(path: path, table: table, idField: options.idField, documents: documents, columns: columns, topics: topics,
                             committedRuns: committedRuns)
             return "sqlite:\(path)?table=\(table)"
         case .postgres:
@@ -204,7 +216,7 @@ public enum TopicWriter {
         return s
     }
 
-    static func writeSQLite(path: String, table: String, idField: String, columns: [String: TopicColumns],
+    static func writeSQLite(path: String, table: String, idField: String, documents: [Document], columns: ColumnsByDocument,
                             topics: [TopicRow], committedRuns: [String]) throws {
         // The user's database keeps its journal mode (WAL would be a persistent change nobody asked for).
         let db = try SQLiteDatabase(path: path, keepJournalMode: true)
@@ -227,8 +239,9 @@ public enum TopicWriter {
             // pass (one scan of the table, one index probe per row).
             try db.execute("DROP TABLE IF EXISTS temp.strata_assign; CREATE TEMP TABLE strata_assign (id TEXT PRIMARY KEY, topic_id INTEGER, topic_label TEXT, topic_score REAL, topic_parent_id INTEGER, topic_run TEXT)")
             let stage = try db.prepare("INSERT INTO temp.strata_assign VALUES (?, ?, ?, ?, ?, ?)")
-            for (id, c) in columns {
-                try stage.run([.text(id), .integer(Int64(c.topicID)), .text(c.topicLabel), .real(c.topicScore),
+            for (i, d) in documents.enumerated() {
+                let c = columns[i]
+                try stage.run([.text(d.id), .integer(Int64(c.topicID)), .text(c.topicLabel), .real(c.topicScore),
                                c.topicParentID.map { .integer(Int64($0)) } ?? .null, .text(c.topicRun)])
             }
             try db.execute("DROP TABLE IF EXISTS temp.strata_runs; CREATE TEMP TABLE strata_runs (id TEXT PRIMARY KEY)")

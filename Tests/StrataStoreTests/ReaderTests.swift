@@ -197,7 +197,7 @@ struct StateMigrationTests {
         try db.execute("CREATE TABLE documents (id TEXT PRIMARY KEY, content_sha256 TEXT NOT NULL, topic_id INTEGER NOT NULL, score REAL NOT NULL, run TEXT NOT NULL) WITHOUT ROWID")
         let state = try StateDatabase(directory: dir)
         try state.recordRun(id: "r1", manifest: Data("{}".utf8),
-                            assignments: .replaceAll([.init(id: "a", hash: "h", topic: 0, score: 0.5, snippet: "text")]))
+                            assignments: .replaceAll(StateDatabase.AssignmentRows([.init(id: "a", hash: "h", topic: 0, score: 0.5, snippet: "text")])))
         #expect(try state.runCount() == 1)
         #expect(try state.db.query("SELECT snippet FROM documents").first?.first?.string == "text")
     }

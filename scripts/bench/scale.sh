@@ -9,6 +9,8 @@
 #
 # The package corpus comes from corpora/build_packages.py --limit (deterministic, sha256 printed); with
 # STRATA_SCALE_CORPUS the sizes are prefixes of that file (corpora/build_large.py writes it in hash order).
+# STRATA_SCALE_DELTA=1 adds, after each first run, the nightly over a 1% delta of the same documents
+# (scripts/bench/delta_corpus.py: every 100th text changed) in the same state: its wall time and peak RSS.
 # STRATA_BIN names a folder holding a release strata (default: scripts/build.sh's). OPENBLAS_* are
 # unset for this command alone, so the kernel is the one this CPU picks (printed).
 set -euo pipefail
@@ -36,13 +38,21 @@ for n in "${sizes[@]}"; do
   dir="$work/$n"
   mkdir -p "$dir"
   head -n "$n" "$work/all.jsonl" >"$dir/docs.jsonl"
-  rc=0
-  /usr/bin/time -v "$bin" run "$dir/docs.jsonl" --embedder static --quiet >"$dir/out" 2>"$dir/time" || rc=$?
-  [[ $rc == 0 || $rc == 3 ]] || { tail -20 "$dir/time" >&2; exit 1; }
-  wall=$(python3 -c "import sys; h=sys.argv[1].split(':'); print(round(sum(float(x) * 60 ** i for i, x in enumerate(reversed(h))), 1))" \
-         "$(grep -E 'Elapsed \(wall' "$dir/time" | awk '{print $NF}')")
-  rss=$(grep 'Maximum resident' "$dir/time" | awk '{printf "%.2f", $NF / 1048576}')
-  stages=$(python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['run']['timings']; print(' '.join(f'{k} {v:.1f}' for k, v in t.items()))" "$dir/.strata/topics.json")
-  printf '%10s %10s %10s  %s\n' "$n" "$wall" "$rss" "$stages"
+  measure() {  # measure LABEL CORPUS: one timed `strata run` in $dir's state, one table row
+    rc=0
+    /usr/bin/time -v "$bin" run "$2" --embedder static --state "$dir/.strata" --quiet >"$dir/out" 2>"$dir/time" || rc=$?
+    [[ $rc == 0 || $rc == 3 ]] || { tail -20 "$dir/time" >&2; exit 1; }
+    wall=$(python3 -c "import sys; h=sys.argv[1].split(':'); print(round(sum(float(x) * 60 ** i for i, x in enumerate(reversed(h))), 1))" \
+           "$(grep -E 'Elapsed \(wall' "$dir/time" | awk '{print $NF}')")
+    rss=$(grep 'Maximum resident' "$dir/time" | awk '{printf "%.2f", $NF / 1048576}')
+    stages=$(python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['run']['timings']; print(' '.join(f'{k} {v:.1f}' for k, v in t.items()))" "$dir/.strata/topics.json")
+    printf '%10s %10s %10s  %s\n' "$1" "$wall" "$rss" "$stages"
+  }
+  measure "$n" "$dir/docs.jsonl"
+  if [[ -n "${STRATA_SCALE_DELTA:-}" ]]; then
+    python3 "$here/delta_corpus.py" "$dir/docs.jsonl" "$dir/delta.jsonl" >&2
+    mv "$dir/delta.jsonl" "$dir/docs.jsonl"
+    measure "$n +1%" "$dir/docs.jsonl"
+  fi
   rm -rf "$dir"
 done

@@ -103,7 +103,9 @@ public final class RetrievalTools: Sendable {
             let t = try topic(arguments["topic"], tool: name)
             let limit = try integer(arguments["limit"], name: "limit", default: 20, range: 1...500)
             let offset = try integer(arguments["offset"], name: "offset", default: 0, range: 0...Int.max)
-            let ids = t.documentIDs
+            // Runs over more than TopicsDocument.documentListLimit documents do not list members: take
+            // them from the state's documents (in id order).
+            let ids = t.documentIDs ?? index.members(of: t.id)
             let page = offset < ids.count ? Array(ids[offset..<min(ids.count, offset + limit)]) : []
             return ["topic_id": t.id, "total": ids.count, "offset": offset,
                     "documents": page.map { ["id": $0, "snippet": index.snippet(of: $0) ?? ""] }] as [String: Any]

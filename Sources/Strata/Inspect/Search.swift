@@ -51,6 +51,9 @@ public final class SearchIndex: Sendable {
                      parentID: nil, cohesion: 0, labelSource: .keywords, firstRun: "", documentIDs: members)
     }
 
+    /// Ids of the searchable documents of `topic`, in id order. O(n).
+    func members(of topic: Int) -> [String] { zip(ids, topics).filter { $0.1 == topic }.map(\.0) }
+
     /// Number of searchable documents.
     public var count: Int { ids.count }
 

@@ -7,12 +7,12 @@ import StrataStore
 /// estimate` all ask here: the auto range (capped by the corpus's distinct texts), a fixed `--k` and
 /// its checks, the sampled-silhouette scan, warm starts from the previous topics and seed topics.
 public enum ClusteringPolicy {
-    /// Default k range for `--k auto`: ⌊√n / 4⌋ … ⌊√n⌋ (at least 2…3, at most 100), so topics stay
+    /// Default k range for `--k auto`: ⌊√n / 4⌋ … ⌊√n⌋ (at least 2…3, at most 50…100), so topics stay
     /// browsable as the corpus grows; a low-variety corpus (`distinct` texts below the top) caps it at
     /// `distinct`, since documents with identical text share one vector. O(1).
     static func autoRange(documents n: Int, distinct: Int) -> ClosedRange<Int> {
         let root = Double(n).squareRoot()
-        let lo = max(2, Int(root / 4))
+        let lo = max(2, min(50, Int(root / 4)))
         let hi = max(lo + 1, min(100, Int(root)))
         let range = lo...min(hi, max(lo, n - 1))
         guard distinct < range.upperBound else { return range }
@@ -25,7 +25,7 @@ public enum ClusteringPolicy {
         autoRange(documents: docs.count, distinct: distinctTexts(docs))
     }
 
-    static func distinctTexts(_ docs: [Document]) -> Int { Set(docs.map(\.contentHash)).count }
+    static func distinctTexts(_ docs: [Document]) -> Int { Set(docs.map(\.digestKey)).count }
 
     /// The candidates a fresh fit considers: the one fixed k, or the auto range. `strata estimate`
     /// takes the largest as its upper bound on the topics to label. O(n).

@@ -14,13 +14,24 @@ public struct TopicDescription: Sendable {
     public let scores: [Float]
     public let cohesion: [Double]
     public let sketches: [TopicSketch]
-    /// The documents' terms, tokenised once; the hierarchy's parent keywords reuse them.
+    /// The terms of the documents `termRows`, tokenised once; the hierarchy's parent keywords reuse them.
     public let terms: ClassTFIDF.TermIndex
+    /// The documents `terms` indexes (ascending): every document up to ``Describe/termSample``, else a
+    /// seeded sample of that many.
+    public let termRows: [Int]
 }
 
 enum Describe {
     /// Words kept per representative in prompts (about 80 tokens).
     static let representativeWords = 60
+
+    /// Documents c-TF-IDF reads: a larger corpus is described from a seeded sample of this many, so
+    /// the term index (every token's id, every distinct bigram) does not grow with the corpus
+    /// (issue #27; BENCHMARKS.md, "Ten million documents", measures the keywords it keeps).
+    static let termSample = 200_000
+
+    /// The documents c-TF-IDF reads out of `n` (see ``termSample``). Deterministic in `seed`.
+    static func termRows(count n: Int, seed: UInt64) -> [Int] { StreamedFit.sample(count: n, size: termSample, seed: seed ^ 0x7e4d) }
 
     static func truncate(_ text: String, words: Int) -> String {
         let w = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" })
@@ -30,7 +41,7 @@ enum Describe {
     /// Describes `k` topics from their unit `centroids` (k × d) and each document's cosine to its own
     /// (`scores`): cohesion, c-TF-IDF keywords, and representatives chosen by MMR among each topic's
     /// 25 closest members, whose vectors `rows` fetches (k·25 rows, not every document's).
-    static func run(documents: [Document], labels: [Int], k: Int, centroids: Matrix, scores: [Float],
+    static func run(documents: [Document], labels: [Int], k: Int, centroids: Matrix, scores: [Float], seed: UInt64,
                     rows: ([Int]) throws -> Matrix, keywordCount: Int = 10, representativeCount: Int = 5) throws -> TopicDescription {
         var cohesion = [Double](repeating: 0, count: k), counts = [Int](repeating: 0, count: k)
         for (i, dot) in scores.enumerated() {
@@ -38,11 +49,12 @@ enum Describe {
             counts[labels[i]] += 1
         }
         for t in 0..<k where counts[t] > 0 { cohesion[t] /= Double(counts[t]) }
-        let minDF = documents.count >= 1000 ? 3 : 2
-        let terms = ClassTFIDF.TermIndex(texts: documents.map(\.text))
+        let termRows = termRows(count: documents.count, seed: seed)
+        let minDF = termRows.count >= 1000 ? 3 : 2
+        let terms = ClassTFIDF.TermIndex(texts: termRows.map { documents[$0].text })
         // Sketches carry twice the published keywords: label verification builds longer description
         // candidates from them (the ranking is prefix-stable, so the first `keywordCount` are the same).
-        let extended = ClassTFIDF.keywords(index: terms, labels: labels, classCount: k,
+        let extended = ClassTFIDF.keywords(index: terms, labels: termRows.map { labels[$0] }, classCount: k,
                                            count: 2 * keywordCount, minDocumentFrequency: minDF).map { $0.map(\.term) }
         let keywords = extended.map { Array($0.prefix(keywordCount)) }
         var members = [[Int]](repeating: [], count: k)
@@ -58,7 +70,7 @@ enum Describe {
                                         contrast: contrast, size: members[t].count))
         }
         return TopicDescription(keywords: keywords, representatives: reps, centroids: centroids, scores: scores,
-                                cohesion: cohesion, sketches: sketches, terms: terms)
+                                cohesion: cohesion, sketches: sketches, terms: terms, termRows: termRows)
     }
 
     /// MMR picks among each topic's `pool` closest members (ties by document order): the same picks as

@@ -66,8 +66,8 @@ public enum FittedEmbedding {
     /// (at least ``minimumSample``). Hash order is a fair, seedless sample that stays the same from night
     /// to night (so the sample's MiniLM vectors come from the cache). O(n log n).
     static func sample(_ documents: [Document], share: Double) -> [Document] {
-        var first: [String: Int] = [:]
-        for (i, d) in documents.enumerated() where first[d.contentHash] == nil { first[d.contentHash] = i }
+        var first: [DigestKey: Int] = [:]
+        for (i, d) in documents.enumerated() { let key = d.digestKey; if first[key] == nil { first[key] = i } }
         let count = min(first.count, max(Int((share * Double(first.count)).rounded()), minimumSample))
         return first.keys.sorted().prefix(count).map { documents[first[$0]!] }
     }

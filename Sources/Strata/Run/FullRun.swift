@@ -83,7 +83,7 @@ enum FullRun {
         reporter.stage("describe topics")
         let centroids = assigned.embeddingSums.gathering(rows: order).normalizedRows()   // as Similarity.unitCentroids
         let scores = try StreamedFit.scores(vectors, centroids: centroids, labels: cluster)
-        let description = try Describe.run(documents: docs, labels: cluster, k: k, centroids: centroids, scores: scores,
+        let description = try Describe.run(documents: docs, labels: cluster, k: k, centroids: centroids, scores: scores, seed: options.seed,
                                            rows: vectors.rows)
         let picked = VerificationContext.sampleRows(docs.count)
         let verification = (try vectors.rows(picked), picked.map { cluster[$0] })
@@ -160,10 +160,7 @@ enum FullRun {
         }
         let topicOfDocument = f.cluster.map { ids.idOfCluster[$0] }
         let scores = f.description.scores.map(Double.init)
-        let assignments = docs.enumerated().map { i, d in
-            StateDatabase.Assignment(id: d.id, hash: d.contentHash, topic: topicOfDocument[i], score: scores[i],
-                                     snippet: String(d.text.prefix(300)))
-        }
+        let assignments = Assignments.rows(docs, topics: topicOfDocument, scores: scores)
         // Seed topics: the topic each seed grew into takes its label, kept like a rename.
         var seedLabels: [Int: Curation.Rename] = [:]
         for i in 0..<f.seeds { if let c = f.order.firstIndex(of: i) { seedLabels[ids.idOfCluster[c]] = options.seedTopics[i] } }
@@ -203,16 +200,21 @@ enum FullRun {
     static func assembleTopics(_ f: Fit, ids: IDMatch, labels: [TopicLabel], confidence: [Double]?, parentOfTopic: [Int?],
                                previousTopics: [Topic], documents docs: [Document], runID: String) -> [Topic] {
         let previousByID = Dictionary(uniqueKeysWithValues: previousTopics.map { ($0.id, $0) })
+        let listed = TopicsDocument.listsMembers(documents: docs.count)
         var members = [[String]](repeating: [], count: f.k)
-        for (i, c) in f.cluster.enumerated() { members[c].append(docs[i].id) }
+        var sizes = [Int](repeating: 0, count: f.k)
+        for (i, c) in f.cluster.enumerated() {
+            sizes[c] += 1
+            if listed { members[c].append(docs[i].id) }
+        }
         let d = f.description
         return (0..<f.k).map { c in
             Topic(id: ids.idOfCluster[c], label: labels[c].label, description: labels[c].description,
-                  keywords: d.keywords[c], size: members[c].count, share: Double(members[c].count) / Double(docs.count),
+                  keywords: d.keywords[c], size: sizes[c], share: Double(sizes[c]) / Double(docs.count),
                   representativeIDs: d.representatives[c].map { docs[$0].id }, parentID: parentOfTopic[c], cohesion: d.cohesion[c],
                   labelSource: labels[c].source, labelConfidence: confidence?[c],
                   firstRun: ids.previousOfCluster[c].flatMap { previousByID[$0]?.firstRun } ?? runID,
-                  documentIDs: members[c],
+                  documentIDs: listed ? members[c] : nil,
                   labelOrigin: labels[c].source == .cache
                       ? ids.previousOfCluster[c].flatMap { previousByID[$0] }.map { $0.labelOrigin ?? $0.labelSource } ?? .cache
                       : labels[c].source)

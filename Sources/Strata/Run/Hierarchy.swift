@@ -33,7 +33,7 @@ enum Hierarchy {
         let parentOf = model.labels.map { order.firstIndex(of: $0)! }
         let p = order.count
         let children = (0..<p).map { j in (0..<k).filter { parentOf[$0] == j } }
-        let keywords = ClassTFIDF.keywords(index: description.terms, labels: topicOfDocument.map { parentOf[$0] },
+        let keywords = ClassTFIDF.keywords(index: description.terms, labels: description.termRows.map { parentOf[topicOfDocument[$0]] },
                                            classCount: p, count: 10, minDocumentFrequency: 2).map { $0.map(\.term) }
         let sketches = (0..<p).map { j in
             TopicSketch(index: j, keywords: keywords[j], representatives: [], contrast: [],

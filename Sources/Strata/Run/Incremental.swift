@@ -60,7 +60,7 @@ enum Incremental {
             let m = members[topics[n].id] ?? []
             topics[n].size = m.count
             topics[n].share = Double(m.count) / Double(docs.count)
-            topics[n].documentIDs = m.map { docs[$0].id }
+            topics[n].documentIDs = TopicsDocument.listsMembers(documents: docs.count) ? m.map { docs[$0].id } : nil
             topics[n].representativeIDs.removeAll(where: change.goneIDs.contains)
         }
         reporter.info("\(diff.fresh.count) assigned (\(unassigned) without a topic in all), \(change.redo.count) topic(s) re-described")
@@ -75,7 +75,7 @@ enum Incremental {
                        noveltyQuantile: Double) throws -> Assignment {
         var a = Assignment(topicOfDocument: [Int](repeating: -1, count: docs.count), scores: [Double](repeating: 0, count: docs.count))
         for (i, d) in docs.enumerated() {
-            if let r = previous.recorded[d.id], r.hash == d.contentHash { a.topicOfDocument[i] = r.topic; a.scores[i] = r.score }
+            if let r = previous.recorded[d.id], r.sameText(as: d) { a.topicOfDocument[i] = r.topic; a.scores[i] = r.score }
         }
         guard !diff.fresh.isEmpty else { return a }
         for (r, c) in try NearestTopic(model: previous.model).choose(x, noveltyQuantile: noveltyQuantile).enumerated() {
@@ -117,13 +117,14 @@ enum Incremental {
         return labeling
     }
 
-    /// Keywords (c-TF-IDF over every assigned document: the class-based IDF needs all classes),
+    /// Keywords (c-TF-IDF over every assigned document, or those of ``Describe/termSample``: the
+    /// class-based IDF needs all classes),
     /// representatives and cohesion of each topic in `redo`, written into `topics`; returns the sketches
     /// the labeler reads.
     static func sketch(_ redo: [Int], topics: inout [Topic], assignment: Assignment, documents docs: [Document], centroids: Matrix,
                        topicIDs ids: [Int], options: RunOptions, state: StateDatabase) async throws -> [TopicSketch] {
         let topicOfDocument = assignment.topicOfDocument
-        let assigned = (0..<docs.count).filter { topicOfDocument[$0] >= 0 }
+        let assigned = Describe.termRows(count: docs.count, seed: options.seed).filter { topicOfDocument[$0] >= 0 }
         let dense = Dictionary(uniqueKeysWithValues: topics.enumerated().map { ($1.id, $0) })
         let rowOfID = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
         let minDF = assigned.count >= 1000 ? 3 : 2
@@ -186,8 +187,7 @@ enum Incremental {
                         assignment: Assignment, change: TopicChange, topics: [Topic], embedding: EmbeddingResult,
                         spend: LabelingResult) throws -> RunOutcome {
         let upsert = diff.fresh.map { i in
-            StateDatabase.Assignment(id: docs[i].id, hash: docs[i].contentHash, topic: assignment.topicOfDocument[i],
-                                     score: assignment.scores[i], snippet: String(docs[i].text.prefix(300)))
+            Assignments.row(docs[i], topic: assignment.topicOfDocument[i], score: assignment.scores[i])
         }
         let drift = Drift(previousRun: previous.document.run.id, mode: options.mode == .assign ? "assign" : "incremental",
                           matched: previous.model.topicIDs.sorted(), documentsChangedTopic: change.documentsChangedTopic,

@@ -150,16 +150,32 @@ public enum Pipeline {
     /// (`--skip-invalid`) become a warning of the run.
     static func readDocuments(_ options: RunOptions, reporter: RunReporter) async throws -> (ReadResult, [String]) {
         reporter.stage("read \(options.source)")
-        let read = try await DocumentStore.read(options.source, options: options.read)
+        // Texts wait in a nameless file in the state directory, not in memory (see DocumentRows). A
+        // directory made for it is removed again when the read fails, so bad input leaves nothing.
+        var readOptions = options.read
+        let directory = options.stateDirectory
+        var isDirectory: ObjCBool = false
+        let existed = FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory)
+        if !existed { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue {
+            readOptions.spillDirectory = directory
+        }
+        let read: ReadResult
+        do {
+            read = try await DocumentStore.read(options.source, options: readOptions)
+            guard read.documents.count >= 3 else {
+                throw StrataError(.failed, "\(options.source): found \(read.documents.count) document(s); at least 3 are needed to find topics")
+            }
+            try ClusteringPolicy.checkVariety(read.documents, k: options.k)
+        } catch {
+            if !existed { try? FileManager.default.removeItem(atPath: directory) }
+            throw error
+        }
         var warnings: [String] = []
         if read.skipped > 0 {
             warnings.append("skipped \(read.skipped) invalid record(s); first: \(read.warnings.first ?? "")")
             reporter.warning("skipped \(read.skipped) invalid record(s) (--skip-invalid)")
         }
-        guard read.documents.count >= 3 else {
-            throw StrataError(.failed, "\(options.source): found \(read.documents.count) document(s); at least 3 are needed to find topics")
-        }
-        try ClusteringPolicy.checkVariety(read.documents, k: options.k)
         reporter.info("\(read.documents.count) documents")
         return (read, warnings)
     }
@@ -196,12 +212,11 @@ public enum Pipeline {
     /// - Returns: where the columns went.
     static func writeColumns(_ o: RunOutcome, options: RunOptions, runID: String, documents docs: [Document],
                              state: StateDatabase) async throws -> String {
-        var columns: [String: TopicColumns] = [:]
-        let byID = Dictionary(uniqueKeysWithValues: o.topics.map { ($0.id, $0) })
-        for (i, d) in docs.enumerated() {
-            let t = o.topicOfDocument[i]
-            columns[d.id] = TopicColumns(topicID: t, topicLabel: byID[t]?.label ?? "", topicScore: o.scores[i],
-                                         topicParentID: byID[t]?.parentID, topicRun: runID)
+        let byID = Dictionary(uniqueKeysWithValues: o.topics.map { ($0.id, (label: $0.label, parentID: $0.parentID)) })
+        let topicOf = o.topicOfDocument, scores = o.scores
+        let columns = ColumnsByDocument(count: docs.count) { i in
+            let t = topicOf[i]
+            return TopicColumns(topicID: t, topicLabel: byID[t]?.label ?? "", topicScore: scores[i], topicParentID: byID[t]?.parentID, topicRun: runID)
         }
         let size = Dictionary(uniqueKeysWithValues: o.topics.map { ($0.id, $0.size) })
         let rows = o.topics.map { TopicRow(id: $0.id, label: $0.label, description: $0.description, keywords: $0.keywords,

@@ -24,13 +24,28 @@ struct CorpusDiff: Equatable {
         changed = 0
         for (i, d) in documents.enumerated() {
             if let r = recorded[d.id] {
-                if r.hash != d.contentHash { fresh.append(i); changed += 1 }
+                if !r.sameText(as: d) { fresh.append(i); changed += 1 }
             } else {
                 fresh.append(i)
             }
         }
-        let current = Set(documents.map(\.id))
-        removed = recorded.keys.filter { !current.contains($0) }.sorted()
+        // Every current document was looked up: the recorded ids left over are the removed ones. They
+        // are found through the current ids' hashes (one Int a document, not a set of 10M strings).
+        if documents.count - (fresh.count - changed) == recorded.count {
+            removed = []
+        } else {
+            var byHash: [Int: Int32] = [:]
+            var collided = Set<String>()
+            byHash.reserveCapacity(documents.count)
+            for (i, d) in documents.enumerated() {
+                let id = d.id
+                if byHash[id.hashValue] == nil { byHash[id.hashValue] = Int32(i) } else { collided.insert(id) }
+            }
+            removed = recorded.keys.filter { key in
+                guard let i = byHash[key.hashValue] else { return true }
+                return documents[Int(i)].id != key && !collided.contains(key)
+            }.sorted()
+        }
         unchanged = documents.count - fresh.count
     }
 

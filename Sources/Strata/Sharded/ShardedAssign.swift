@@ -20,7 +20,7 @@ extension Sharded {
         var topic = [Int](repeating: -1, count: docs.count), score = [Double](repeating: 0, count: docs.count)
         var unseen: [Int] = []
         for (i, d) in docs.enumerated() {
-            if let r = recorded[d.id], r.hash == d.contentHash { topic[i] = r.topic; score[i] = r.score } else { unseen.append(i) }
+            if let r = recorded[d.id], r.sameText(as: d) { topic[i] = r.topic; score[i] = r.score } else { unseen.append(i) }
         }
         if !unseen.isEmpty {
             reporter.info("\(unseen.count) document(s) the fit has not seen: embedding and assigning them here")

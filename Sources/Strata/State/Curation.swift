@@ -86,7 +86,7 @@ public struct Curation: Codable, Equatable, Sendable {
             let m = members[t.id] ?? []
             t.size = m.count
             t.share = Double(m.count) / Double(max(1, docs.count))
-            t.documentIDs = m.map { docs[$0].id }
+            t.documentIDs = TopicsDocument.listsMembers(documents: docs.count) ? m.map { docs[$0].id } : nil
             t.representativeIDs = Array(t.representativeIDs.prefix(5))
             return t
         }
@@ -103,12 +103,10 @@ public struct Curation: Codable, Equatable, Sendable {
     /// documents whose topic a new merge moved.
     private func remapped(_ change: StateDatabase.AssignmentChange, before: [Int], after: [Int], scores: [Double],
                           documents docs: [Document]) -> StateDatabase.AssignmentChange {
-        func assignment(_ i: Int) -> StateDatabase.Assignment {
-            .init(id: docs[i].id, hash: docs[i].contentHash, topic: after[i], score: scores[i], snippet: String(docs[i].text.prefix(300)))
-        }
+        func assignment(_ i: Int) -> StateDatabase.Assignment { Assignments.row(docs[i], topic: after[i], score: scores[i]) }
         switch change {
         case .replaceAll:
-            return .replaceAll(docs.indices.map(assignment))
+            return .replaceAll(Assignments.rows(docs, topics: after, scores: scores))
         case .delta(let upsert, let delete):
             let listed = Set(upsert.map(\.id))
             let moved = docs.indices.filter { !listed.contains(docs[$0].id) && before[$0] != after[$0] }

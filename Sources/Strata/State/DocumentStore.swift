@@ -35,10 +35,11 @@ public enum DocumentStore {
 
     /// Writes the topic columns where the documents live; `embeddings` (PostgreSQL only) also fills an
     /// `embedding real[]` column. Returns where the columns went.
-    public static func write(location: SourceLocation, options: ReadOptions, documents: [Document], columns: [String: TopicColumns],
+    public static func write(location: SourceLocation, options: ReadOptions, documents: [Document], columns: ColumnsByDocument,
                              topics: [TopicRow], embeddings: [String: [Float]]? = nil, committedRuns: [String] = []) async throws -> String {
         if case let .postgres(url, table) = location {
-            try await PostgresTable.write(url: url, table: table, idField: options.idField, columns: columns, topics: topics,
+            let byID = Dictionary(uniqueKeysWithValues: documents.indices.map { (documents[$0].id, columns[$0]) })
+            try await PostgresTable.write(url: url, table: table, idField: options.idField, columns: byID, topics: topics,
                                           embeddings: embeddings, committedRuns: committedRuns)
             return location.description
         }

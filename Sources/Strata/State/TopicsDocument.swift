@@ -5,7 +5,16 @@ import StrataLabel
 /// The `topics.json` document (schema: `schemas/topics.schema.json`). Field names are snake_case on
 /// disk.
 public struct TopicsDocument: Codable, Sendable {
-    public static let currentSchemaVersion = 1
+    /// 2: `document_ids` is left out of runs over more than ``documentListLimit`` documents.
+    public static let currentSchemaVersion = 2
+
+    /// Runs over more documents than this leave each topic's `document_ids` out of topics.json (10M ids
+    /// would make it a 400 MB file, decoded by every later run). The state database's `documents`
+    /// table holds every document's topic at any size; `strata export` writes it out.
+    public static let documentListLimit = 100_000
+
+    /// Whether a run over `documents` lists each topic's members.
+    public static func listsMembers(documents: Int) -> Bool { documents <= documentListLimit }
 
     public var schemaVersion: Int = TopicsDocument.currentSchemaVersion
     public var run: RunManifest
@@ -54,8 +63,9 @@ public struct Topic: Codable, Sendable, Equatable {
     public var labelConfidence: Double? = nil
     /// Run in which this topic id first appeared.
     public var firstRun: String
-    /// Ids of the member documents, in source order.
-    public var documentIDs: [String]
+    /// Ids of the member documents, in source order; nil when the run had more than
+    /// ``TopicsDocument/documentListLimit`` documents (the state's `documents` table holds them).
+    public var documentIDs: [String]?
     /// Where the label came from when it was made (`llm`, `llm-repaired`, `keywords`, `user`), kept when
     /// later runs carry it over and `label_source` reads `cache`. Nil for states written before 0.4 (and
     /// `cache` for a label first read from the label cache).

@@ -49,7 +49,7 @@ struct CrashTests {
             let runs = Set(try state.query("SELECT id FROM runs").compactMap { $0.first?.string })
             let doc = try TopicsDocument.load(dir + "/.strata/topics.json")
             if !runs.contains(doc.run.id) { problems.append("topics.json names run \(doc.run.id), which the state never committed") }
-            if doc.topics.reduce(0, { $0 + $1.documentIDs.count }) + (doc.drift?.documentsUnassigned ?? 0) != doc.run.counts.documents {
+            if doc.topics.reduce(0, { $0 + ($1.documentIDs?.count ?? 0) }) + (doc.drift?.documentsUnassigned ?? 0) != doc.run.counts.documents {
                 problems.append("topics.json members do not add up to its document count")
             }
             let source = try SQLiteDatabase(path: db)

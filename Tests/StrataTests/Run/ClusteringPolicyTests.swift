@@ -9,6 +9,9 @@ import Testing
     @Test func autoRangeFollowsTheCorpusSizeAndItsVariety() {
         #expect(ClusteringPolicy.autoRange(documents: 3000, distinct: 3000) == 13...54)
         #expect(ClusteringPolicy.autoRange(documents: 40_000, distinct: 40_000) == 50...100)
+        // Beyond 40,000 documents the range stays 50…100 (it once became ⌊√n/4⌋…⌊√n/4⌋+1, e.g. 790…791 at 10M).
+        #expect(ClusteringPolicy.autoRange(documents: 700_000, distinct: 700_000) == 50...100)
+        #expect(ClusteringPolicy.autoRange(documents: 10_000_000, distinct: 10_000_000) == 50...100)
         #expect(ClusteringPolicy.autoRange(documents: 10, distinct: 10) == 2...3)
         // A low-variety corpus: the top is the number of distinct texts, never above it.
         #expect(ClusteringPolicy.autoRange(documents: 400, distinct: 4) == 4...4)

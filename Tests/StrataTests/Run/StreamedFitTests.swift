@@ -64,7 +64,7 @@ struct StreamedFitTests {
             #expect(result.document.run.kmeans.fittedDocuments == fitted)
             let left = try FileManager.default.contentsOfDirectory(atPath: options.stateDirectory).filter { $0.hasPrefix(".strata-vectors") }
             #expect(left.isEmpty, "left behind: \(left)")
-            return Set(result.document.topics.map { Set($0.documentIDs) })
+            return Set(result.document.topics.map { Set($0.documentIDs ?? []) })
         }
         let sampled = try await run(sample: 300, state: "sampled", fitted: 1_536)
         let whole = try await run(sample: 100_000, state: "whole", fitted: 3_000)
