@@ -118,12 +118,6 @@ public final class DocumentRows: @unchecked Sendable {
             DigestKey(bytes: UnsafeRawBufferPointer(rebasing: raw[(r * 32)..<(r * 32 + 16)]))
         }
     }
-
-    /// Bytes held in memory (the log's file excluded).
-    public var residentBytes: Int {
-        idBytes.capacity + idEnds.capacity * 8 + digests.capacity + (locationFile.capacity + locationLine.capacity) * 4
-            + textStart.capacity * 8 + (textLength.capacity + metadataLength.capacity) * 4 + log.residentBytes
-    }
 }
 
 /// 128 bits of a SHA-256 digest: two texts with equal keys are, for every practical purpose, equal
@@ -189,8 +183,6 @@ final class ByteLog: @unchecked Sendable {
     }
 
     deinit { if fd >= 0 { close(fd) } }
-
-    var residentBytes: Int { memory.capacity + pending.capacity + block.capacity }
 
     func append<C: Collection>(_ bytes: C) throws where C.Element == UInt8 {
         count += bytes.count

@@ -60,7 +60,7 @@ enum Incremental {
             let m = members[topics[n].id] ?? []
             topics[n].size = m.count
             topics[n].share = Double(m.count) / Double(docs.count)
-            topics[n].documentIDs = TopicsDocument.listsMembers(documents: docs.count) ? m.map { docs[$0].id } : nil
+            topics[n].documentIDs = TopicsDocument.memberIDs(m, of: docs)
             topics[n].representativeIDs.removeAll(where: change.goneIDs.contains)
         }
         reporter.info("\(diff.fresh.count) assigned (\(unassigned) without a topic in all), \(change.redo.count) topic(s) re-described")

@@ -154,9 +154,9 @@ public enum Pipeline {
         // directory made for it is removed again when the read fails, so bad input leaves nothing.
         var readOptions = options.read
         let directory = options.stateDirectory
-        var isDirectory: ObjCBool = false
-        let existed = FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory)
+        let existed = FileManager.default.fileExists(atPath: directory)
         if !existed { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue {
             readOptions.spillDirectory = directory
         }

@@ -86,7 +86,7 @@ public struct Curation: Codable, Equatable, Sendable {
             let m = members[t.id] ?? []
             t.size = m.count
             t.share = Double(m.count) / Double(max(1, docs.count))
-            t.documentIDs = TopicsDocument.listsMembers(documents: docs.count) ? m.map { docs[$0].id } : nil
+            t.documentIDs = TopicsDocument.memberIDs(m, of: docs)
             t.representativeIDs = Array(t.representativeIDs.prefix(5))
             return t
         }

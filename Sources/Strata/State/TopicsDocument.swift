@@ -16,6 +16,12 @@ public struct TopicsDocument: Codable, Sendable {
     /// Whether a run over `documents` lists each topic's members.
     public static func listsMembers(documents: Int) -> Bool { documents <= documentListLimit }
 
+    /// A topic's `document_ids`: the ids of `members` (indices into `docs`), or nil when a run over
+    /// `docs` does not list members (``listsMembers(documents:)``).
+    static func memberIDs(_ members: [Int], of docs: [Document]) -> [String]? {
+        listsMembers(documents: docs.count) ? members.map { docs[$0].id } : nil
+    }
+
     public var schemaVersion: Int = TopicsDocument.currentSchemaVersion
     public var run: RunManifest
     public var topics: [Topic]
