@@ -22,54 +22,70 @@ public enum LabelMode: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// Few-shot text prompts for `/v1/completions`: three fixed, made-up examples of the pattern, then
-/// the topic's keywords and two short representative documents, ending at "Topic label:". The model
-/// writes a label line and a description line; generation stops at the blank line before the next
-/// example would start. Pure: the same sketch always gives the same prompt (and cache key).
+/// Few-shot text prompts for `/v1/completions`: five fixed, made-up examples of the pattern, then
+/// three short representative documents of the topic and its keywords, ending at "Topic label:". The
+/// model writes one line: the label, " / ", and a longer name (two candidates from one request); generation
+/// stops at the end of that line. Pure: the same sketch always gives the
+/// same prompt (and cache key).
+///
+/// The examples' names have 2–4 words at the level a person would file documents under ("Bowed string
+/// instruments", not "Violin"): a base model copies the examples' shape, and with one-word examples
+/// most of its labels were one word (BENCHMARKS "Specific labels"). Documents come before keywords:
+/// shown keywords first, Gemma 3 270M answered a quarter of the demo's topics with the keyword list.
 public enum CompletionPrompt {
-    /// Stop sequences sent with every completion request: the label line only. (Asking for the
-    /// description line too doubled the tokens generated — 100 topics took 108 s instead of ≤ 60 s on
-    /// 2 cores — and verification chose a keyword sentence over it for most topics anyway.)
+    /// Stop sequences sent with every completion request: the end of the answer's line.
     public static let stop = ["\n"]
     /// Words kept of each representative document.
     public static let exampleWords = 18
+    /// Representative documents shown per topic.
+    public static let exampleCount = 3
     /// Keywords shown per topic.
-    public static let keywordCount = 6
+    public static let keywordCount = 5
+    /// What separates the two names on the answer's line: the label, then a longer, more specific name
+    /// (3–5 words in the examples). One line rather than a second "Longer name:" line: the model
+    /// generates about 30% fewer tokens (100 topics in 72 s instead of 89 s, BENCHMARKS "Specific labels").
+    static let separator = " / "
 
     static let topicExamples = """
-        Keywords: violin, cello, strings, bow, orchestra, viola
-        Examples: "a bowed stringed instrument with four strings"; "the lowest member of the violin family"
-        Topic label: String instruments
-        Description: Bowed and plucked instruments with strings and the music played on them.
+        Examples: "a bowed stringed instrument with four strings"; "the lowest member of the violin family"; "a musician who plays the viola in an orchestra"
+        Keywords: violin, cello, strings, bow, orchestra
+        Topic label: Bowed string instruments / Violin family instruments
 
-        Keywords: refund, invoice, charge, payment, billing, card
-        Examples: "I was charged twice for my subscription this month"; "where can I download last year's invoices"
-        Topic label: Billing and refunds
-        Description: Questions about charges, invoices, payment methods and refunds.
+        Examples: "I was charged twice for my subscription this month"; "where can I download last year's invoices"; "the refund never reached my card"
+        Keywords: refund, invoice, charge, payment, card
+        Topic label: Billing and refunds / Double charges and refunds
 
-        Keywords: volcano, lava, eruption, magma, crater, ash
-        Examples: "molten rock that reaches the surface of the earth"; "a mountain formed by erupted material"
-        Topic label: Volcanoes
-        Description: Volcanic landforms, eruptions, lava and magma.
+        Examples: "molten rock that reaches the surface of the earth"; "a mountain formed by erupted material"; "the ash cloud closed airports for a week"
+        Keywords: volcano, lava, eruption, magma, crater
+        Topic label: Volcanic eruptions / Lava flows and ash
+
+        Examples: "loadable kernel module for a wireless network card"; "firmware needed by the graphics driver at boot"; "the kernel panics when the module loads"
+        Keywords: kernel, driver, module, boot, firmware
+        Topic label: Linux hardware drivers / Wireless card drivers
+
+        Examples: "a loaf of bread made from rye flour"; "dough left to rise overnight before baking"; "a small sweet cake baked in a tin"
+        Keywords: bread, flour, dough, oven, baked
+        Topic label: Baking bread and cakes / Rye bread and cakes
 
 
         """
 
     static let parentExamples = """
-        Subtopics: String instruments; Drums and percussion; Choirs and singing
+        Subtopics: Bowed string instruments; Drums and percussion; Choir singing
         Keywords: music, instrument, song, sound, play
-        Group label: Music
-        Description: Musical instruments, singing and performance.
+        Group label: Music and performance / Music played and sung
 
         Subtopics: Billing and refunds; Password resets; Account deletion
         Keywords: account, charge, login, password, refund
-        Group label: Customer accounts
-        Description: Questions about customers' accounts, sign-in and payments.
+        Group label: Customer account support / Customer accounts and payments
 
-        Subtopics: Volcanoes; Earthquakes; Plate tectonics
+        Subtopics: Volcanic eruptions; Earthquakes; Plate tectonics
         Keywords: earth, rock, crust, plate, eruption
-        Group label: Geology
-        Description: The structure of the earth and the forces that shape it.
+        Group label: Earth sciences / Forces shaping the earth's crust
+
+        Subtopics: Linux hardware drivers; File systems; Process scheduling
+        Keywords: kernel, disk, memory, process, driver
+        Group label: Operating system internals / Operating system kernel design
 
 
         """
@@ -82,9 +98,8 @@ public enum CompletionPrompt {
 
     /// The prompt for one topic.
     public static func topic(_ s: TopicSketch) -> String {
-        let examples = s.representatives.prefix(2).map { "\"\(excerpt($0, words: exampleWords))\"" }.joined(separator: "; ")
-        return topicExamples + "Keywords: \(s.keywords.prefix(keywordCount).joined(separator: ", "))\n"
-            + "Examples: \(examples)\nTopic label:"
+        let examples = s.representatives.prefix(exampleCount).map { "\"\(excerpt($0, words: exampleWords))\"" }.joined(separator: "; ")
+        return topicExamples + "Examples: \(examples)\nKeywords: \(s.keywords.prefix(keywordCount).joined(separator: ", "))\nTopic label:"
     }
 
     /// The prompt for a parent of several topics (`childLabels`) with the parent's own keywords.
@@ -93,27 +108,47 @@ public enum CompletionPrompt {
             + "Keywords: \(keywords.prefix(5).joined(separator: ", "))\nGroup label:"
     }
 
-    /// Parses a continuation: the label is the first line, the description the text after a
-    /// "Description:" line. Nil when no plausible label is there (empty, an echo of the pattern).
+    /// Parses a continuation: the first line holds the label and, after " / ", a second candidate (the
+    /// longer name); the description is the text after a "Description:" line. Nil when no plausible label
+    /// is there (empty, an echo of the pattern).
     public static func parse(_ continuation: String) -> ReplyParser.Parsed? {
         let lines = continuation.split(separator: "\n", omittingEmptySubsequences: true).map {
             $0.trimmingCharacters(in: .whitespaces)
         }
         guard let first = lines.first else { return nil }
-        var label = ReplyParser.clean(String(first))
-        var repaired = false
-        if label.split(separator: " ").count > TopicLabel.maxLabelWords {
-            label = label.split(separator: " ").prefix(TopicLabel.maxLabelWords).joined(separator: " ")
-            repaired = true
-        }
-        guard !label.isEmpty, ReplyParser.isPlausibleLabel(label) else { return nil }
+        let names = first.components(separatedBy: separator)
+        guard var (label, repaired) = name(names[0]) else { return nil }
         label = label.prefix(1).uppercased() + label.dropFirst()
+        var alternatives: [String] = []
+        if names.count > 1, let (other, _) = name(names[1]), other.lowercased() != label.lowercased() {
+            alternatives.append(other.prefix(1).uppercased() + other.dropFirst())
+        }
         var description = ""
         if let d = lines.dropFirst().first(where: { $0.lowercased().hasPrefix("description:") }) {
             description = ReplyParser.clean(String(d.dropFirst("description:".count)), trimming: " \"'*`#")
             if let s = ReplyParser.splitSentences(description).first, s != description { description = s; repaired = true }
             if !description.isEmpty && !description.hasSuffix(".") { description += "." }
         }
-        return ReplyParser.Parsed(label: label, description: description, repaired: repaired)
+        return ReplyParser.Parsed(label: label, description: description, repaired: repaired, alternatives: alternatives)
     }
+
+    /// One line as a name: cleaned, cut to ``TopicLabel/maxLabelWords`` words (repaired = true), nil
+    /// when empty or not plausible.
+    static func name(_ line: String) -> (String, Bool)? {
+        var label = ReplyParser.clean(line)
+        var repaired = false
+        if label.split(separator: " ").count > TopicLabel.maxLabelWords {
+            label = label.split(separator: " ").prefix(TopicLabel.maxLabelWords).joined(separator: " ")
+            repaired = true
+        }
+        guard !label.isEmpty, ReplyParser.isPlausibleLabel(label), !exampleNames.contains(label.lowercased()) else { return nil }
+        return (label, repaired)
+    }
+
+    /// The examples' own names, lowercased: a continuation that repeats one copies the pattern, it does
+    /// not name the topic.
+    static let exampleNames: Set<String> = Set((topicExamples + parentExamples).split(separator: "\n").flatMap { line -> [String] in
+        guard let colon = line.firstIndex(of: ":"), ["Topic label", "Group label"].contains(line[..<colon].trimmingCharacters(in: .whitespaces)) else { return [] }
+        return line[line.index(after: colon)...].components(separatedBy: separator).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+    })
 }

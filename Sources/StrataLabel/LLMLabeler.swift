@@ -86,7 +86,7 @@ public struct LLMLabeler: Sendable {
     /// Chat (structured output) or few-shot completion; see ``LabelMode``.
     public var mode: LabelMode = .chat
     /// Cap on generated tokens of a completion-mode continuation (one label line).
-    public static let completionMaxTokens = 16
+    public static let completionMaxTokens = 28
 
     public init(model: String, client: OpenAICompatibleClient) {
         self.model = model
@@ -208,9 +208,11 @@ public struct LLMLabeler: Sendable {
         do {
             let (text, p, c) = try await complete(prompt: prompt)
             if let parsed = CompletionPrompt.parse(text) {
-                let label = TopicLabel(label: parsed.label, description: parsed.description, source: parsed.repaired ? .llmRepaired : .llm)
-                let json = (try? JSONSerialization.data(withJSONObject: ["label": label.label, "description": label.description], options: [.sortedKeys]))
-                    .map { String(decoding: $0, as: UTF8.self) }
+                let label = TopicLabel(label: parsed.label, description: parsed.description, source: parsed.repaired ? .llmRepaired : .llm,
+                                       alternatives: parsed.alternatives)
+                var reply: [String: Any] = ["label": label.label, "description": label.description]
+                if !label.alternatives.isEmpty { reply["alternatives"] = label.alternatives }
+                let json = (try? JSONSerialization.data(withJSONObject: reply, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
                 return (Outcome(label: label, cacheableReply: json, calls: 1, promptTokens: p, completionTokens: c, firstPromptTokens: p,
                                 notes: parsed.repaired ? ["repaired continuation: \(text.prefix(120))"] : [], mode: .completion), [])
             }
@@ -341,7 +343,7 @@ extension LLMLabeler.Outcome {
                          notes: ["cached: the model gave no usable label for this prompt before"])
         }
         guard let p = ReplyParser.parse(reply) else { return nil }
-        return .init(label: TopicLabel(label: p.label, description: p.description, source: .cache),
+        return .init(label: TopicLabel(label: p.label, description: p.description, source: .cache, alternatives: p.alternatives),
                      cacheableReply: reply, calls: 0, promptTokens: 0, completionTokens: 0, notes: [])
     }
 }

@@ -4,6 +4,8 @@ import Foundation
 public enum CandidateOrigin: String, Sendable, Codable, Equatable {
     /// The LLM's answer.
     case llm
+    /// The LLM's other, longer name for the same topic (completion mode's second name, after " / ").
+    case llmLonger
     /// A keyphrase from the topic's c-TF-IDF n-grams (one keyword, or two joined by "and").
     case keyphrase
     /// A label kept from an earlier run or the keyword labeler's list.
@@ -77,19 +79,6 @@ public enum LabelRules {
     /// ("IPFIX", "MTA", "iPhone"), a digit, or a capital on a word other than the first.
     static func isNameLike(_ position: Int, _ word: Substring) -> Bool {
         word.dropFirst().contains(where: \.isUppercase) || word.contains(where: \.isNumber) || (position > 0 && word.first?.isUppercase == true)
-    }
-
-    /// Parent candidates from its children's labels: "A and B" for pairs of the three largest children.
-    public static func childPairs(_ childLabels: [String]) -> [LabelCandidate] {
-        let top = Array(childLabels.prefix(3))
-        var out: [LabelCandidate] = []
-        for i in top.indices {
-            for j in top.indices where j > i {
-                let text = top[i] + " and " + (top[j].first.map { String($0).lowercased() + top[j].dropFirst() } ?? top[j])
-                if words(text).count <= TopicLabel.maxLabelWords { out.append(LabelCandidate(text: text, origin: .given)) }
-            }
-        }
-        return out
     }
 
     /// A keyword as a label: first letter capitalised.

@@ -43,13 +43,19 @@ public struct TopicLabel: Sendable, Codable, Equatable {
     /// At most two sentences.
     public var description: String
     public var source: LabelSource
+    /// Other names the LLM proposed in the same answer (completion mode's second name, after " / "); candidates
+    /// for verification, never published unverified. Not encoded.
+    public var alternatives: [String] = []
 
     public static let maxLabelWords = 6
 
-    public init(label: String, description: String, source: LabelSource) {
+    enum CodingKeys: String, CodingKey { case label, description, source }
+
+    public init(label: String, description: String, source: LabelSource, alternatives: [String] = []) {
         self.label = label
         self.description = description
         self.source = source
+        self.alternatives = alternatives
     }
 }
 

@@ -8,6 +8,11 @@ public enum ReplyParser {
         public let description: String
         /// True when anything had to be fixed (prose around JSON, truncation, over-long fields).
         public let repaired: Bool
+        /// Other names the model gave (completion mode's second name, after " / "), each a plausible label.
+        public var alternatives: [String] = []
+        public init(label: String, description: String, repaired: Bool, alternatives: [String] = []) {
+            self.label = label; self.description = description; self.repaired = repaired; self.alternatives = alternatives
+        }
     }
 
     /// Extracts `{"label": …, "description": …}` from `content`, repairing common defects.
@@ -47,7 +52,8 @@ public enum ReplyParser {
         let sentences = splitSentences(d)
         if sentences.count > 2 { d = sentences.prefix(2).joined(separator: " "); repaired = true }
         if d.count > 400 { d = String(d.prefix(400)); repaired = true }
-        return Parsed(label: l, description: d, repaired: repaired)
+        let alternatives = (object?["alternatives"] as? [String] ?? []).map { clean($0) }.filter { !$0.isEmpty && isPlausibleLabel($0) }
+        return Parsed(label: l, description: d, repaired: repaired, alternatives: alternatives)
     }
 
     /// Rejects echoes of the prompt, placeholders, identifiers and punctuation: a label needs a word of

@@ -237,8 +237,8 @@ struct CompletionModeTests {
     @Test("the prompt is the fixed pattern plus the topic, ending at the label slot")
     func prompt() {
         let p = CompletionPrompt.topic(sketch)
-        #expect(p.hasSuffix("Keywords: dog, cat, pet food, animal\nExamples: \"A dog is a pet.\"\nTopic label:"))
-        #expect(p.components(separatedBy: "Topic label:").count == 5)   // three examples + the open slot
+        #expect(p.hasSuffix("Examples: \"A dog is a pet.\"\nKeywords: dog, cat, pet food, animal\nTopic label:"))
+        #expect(p.components(separatedBy: "Topic label:").count == 7)   // five examples + the open slot
         #expect(CompletionPrompt.topic(sketch) == p)                       // pure: same sketch, same prompt
     }
 
@@ -254,6 +254,23 @@ struct CompletionModeTests {
         #expect(body["stop"] as? [String] == CompletionPrompt.stop)
         #expect((body["prompt"] as? String)?.hasSuffix("Topic label:") == true)
         #expect(body["temperature"] as? Double == 0)
+    }
+
+    @Test("a second name after \" / \" is a second candidate, kept in the cached reply; a repeat of the label or junk is dropped")
+    func otherName() async throws {
+        let p = try #require(CompletionPrompt.parse(" bowed strings / orchestra strings"))
+        #expect(p.label == "Bowed strings" && p.alternatives == ["Orchestra strings"])
+        #expect(CompletionPrompt.parse(" Pets / pets")?.alternatives == [])
+        #expect(CompletionPrompt.parse(" Linux hardware drivers") == nil)              // an example's name: an echo
+        #expect(CompletionPrompt.parse(" Pets / Rye bread and cakes")?.alternatives == [])
+        #expect(CompletionPrompt.parse(" Pets / keywords: dog")?.alternatives == [])
+        let server = try ScriptedHTTPServer([.init(body: completionReply(" Pet care / Dogs and cats"))])
+        defer { server.stop() }
+        let o = await completionLabeler(server).label([request(sketch)])[0]
+        #expect(o.label.label == "Pet care" && o.label.alternatives == ["Dogs and cats"])
+        let reply = try #require(o.cacheableReply)
+        let cached = try #require(LLMLabeler.Outcome.cached(reply, fallback: KeywordLabeler.label(sketch)))
+        #expect(cached.label.alternatives == ["Dogs and cats"] && cached.label.source == .cache)
     }
 
     @Test("an unusable continuation is not retried and falls back, cached as such")

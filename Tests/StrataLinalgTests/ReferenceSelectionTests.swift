@@ -30,6 +30,31 @@ struct ReferenceSelectionTests {
         #expect(throws: LinalgError.self) { try ReferenceSelection.placements(cands, centroids: centroids, owner: [0, 3]) }
     }
 
+    @Test("neighbourPrecision: the own-cluster share of the k nearest documents equals a brute-force sort; k clamps to n")
+    func neighbourPrecision() throws {
+        var rng = SplitMix(s: 11)
+        let n = 200, d = 6
+        let docs = try randomUnit(n, d, &rng)
+        let clusterOf = (0..<n).map { $0 % 3 }
+        let cands = try randomUnit(7, d, &rng)
+        let owner = (0..<7).map { $0 % 3 }
+        for k in [1, 5, 20] {
+            let p = try ReferenceSelection.neighbourPrecision(cands, owner: owner, documents: docs, clusterOf: clusterOf, neighbours: k)
+            for c in 0..<cands.rows {
+                let sims = (0..<n).map { i in zip(docs.row(i), cands.row(c)).reduce(Float(0)) { $0 + $1.0 * $1.1 } }
+                let top = (0..<n).sorted { sims[$0] != sims[$1] ? sims[$0] > sims[$1] : $0 < $1 }.prefix(k)
+                let want = Float(top.filter { clusterOf[$0] == owner[c] }.count) / Float(k)
+                #expect(p[c] == want, "k \(k) candidate \(c)")
+            }
+        }
+        // Hand-made: a candidate whose two nearest documents are the other cluster's scores 0 at k = 2, ½ at k = 4.
+        let line = try Matrix(rows: 4, cols: 2, storage: [1, 0, 0.9, 0.1, 0.5, 0.5, 0.4, 0.6]).normalizedRows()
+        let one = try Matrix(rows: 1, cols: 2, storage: [1, 0])
+        #expect(try ReferenceSelection.neighbourPrecision(one, owner: [0], documents: line, clusterOf: [1, 1, 0, 0], neighbours: 2) == [0])
+        #expect(try ReferenceSelection.neighbourPrecision(one, owner: [0], documents: line, clusterOf: [1, 1, 0, 0], neighbours: 99) == [0.5])
+        #expect(throws: LinalgError.self) { try ReferenceSelection.neighbourPrecision(one, owner: [0, 1], documents: line, clusterOf: [1, 1, 0, 0]) }
+    }
+
     @Test("maximizeHits: its count is the brute-force count, never below the start, and no single change improves it")
     func maximizeHits() throws {
         var rng = SplitMix(s: 7)

@@ -3,8 +3,10 @@
 #   1. the demo fit (3,000 WordNet glosses, k = 12): every published label's nearest topic centroid is
 #      its own (label_confidence > 0), printed as the README's table;
 #   2. `strata eval` label fidelity on the full WordNet nouns (--k 26) and full fortunes (--k 43), with
-#      the local model's labels and with keyword labels, lowest topic beside each;
-#   3. seconds to label 100 topics (WordNet nouns, --k 100: label + hierarchy stages);
+#      the local model's labels and with keyword labels, lowest topic beside each; for the local model's
+#      labels also their shape (median words, one-word share, duplicates, parents joining two children)
+#      and the class match against corpora/classes/*.json (issue #28);
+#   3. seconds to label 100 topics (WordNet nouns, --k 100: label + hierarchy stages), label cache emptied;
 #   4. `strata estimate` on a fresh state vs what the run then sends (fortunes sample, --k 10).
 #   scripts/eval/labels.sh [--workdir DIR] [--only demo|fidelity|time|estimate]
 # Needs the local LLM server (started and stopped here when it is not running).
@@ -42,13 +44,24 @@ refit() {  # refit NAME K [labeler args...]: the same fit from scratch (embeddin
     "$S" run "$work/$name/docs.jsonl" --k "$k" --seed 42 --quiet --full --cold-start --relabel "$@" || [ $? -eq 3 ]
 }
 
-fidelity() {  # fidelity NAME TRUTH: overall and lowest per-topic label fidelity
-    "$S" eval "$work/$1/docs.jsonl" --truth "$2" --json > "$work/$1/eval.json"
+fidelity() {  # fidelity NAME TRUTH [CLASSES]: overall and lowest per-topic label fidelity; with CLASSES, shape and class match
+    local classes=()
+    [ -n "${3:-}" ] && classes=(--class-descriptions "$3")
+    "$S" eval "$work/$1/docs.jsonl" --truth "$2" "${classes[@]}" --json > "$work/$1/eval.json"
     python3 - "$work/$1/eval.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 per = [t["label_fidelity"] for t in r["per_topic"] if t.get("label_fidelity") is not None]
 print(f'label fidelity {r["label_fidelity"]:.3f}  lowest topic {min(per):.3f}  centroid reference {r["centroid_fidelity"]:.3f}  NMI {r["nmi"]:.3f}')
+q = r.get("label_quality")
+if q and q.get("clean_topics") is not None:
+    s = q["shape"]
+    print(f'    shape: median {s["median_words"]:g} words, {s["one_word_share"]:.0%} one word, duplicates {len(s["duplicates"])}, '
+          f'parents joining two children {len(q["glued_parents"])} of {q["parents"]}; '
+          f'class match {q["class_matches"]}/{q["clean_topics"]} = {q["class_matches"] / max(1, q["clean_topics"]):.3f}')
+    for m in q["misses"]:
+        print(f'    miss: topic {m["topic"]} "{m["label"]}": {m["majority_class"]} -> {m["nearest_class"]}')
+    print("    labels: " + "; ".join(t["label"] for t in r["per_topic"]))
 PY
 }
 
@@ -68,18 +81,21 @@ fi
 
 if [ "$only" = all ] || [ "$only" = fidelity ]; then
     echo "== 2. label fidelity (strata eval)"
-    for spec in "nouns:corpora/build/wordnet-nouns.jsonl:26:lexname" "fortunes:corpora/build/fortunes.jsonl:43:category"; do
-        IFS=: read -r name corpus k truth <<< "$spec"
+    for spec in "nouns:corpora/build/wordnet-nouns.jsonl:26:lexname:corpora/classes/wordnet-nouns.json" \
+                "fortunes:corpora/build/fortunes.jsonl:43:category:corpora/classes/fortunes.json"; do
+        IFS=: read -r name corpus k truth classes <<< "$spec"
         # A state left by an earlier invocation keeps its embeddings: refit from scratch instead of re-embedding.
         if [ -f "$work/$name/.strata/state.db" ] && cmp -s "$corpus" "$work/$name/docs.jsonl"; then refit "$name" "$k"; else fit "$name" "$corpus" "$k"; fi
         printf '%-9s k=%-3s keywords   ' "$name" "$k"; fidelity "$name" "$truth"
-        refit "$name" "$k" "${LLM[@]}"; printf '%-9s k=%-3s local LLM  ' "$name" "$k"; fidelity "$name" "$truth"
+        refit "$name" "$k" "${LLM[@]}"; printf '%-9s k=%-3s local LLM  ' "$name" "$k"; fidelity "$name" "$truth" "$classes"
     done
 fi
 
 if [ "$only" = all ] || [ "$only" = time ]; then
     echo "== 3. labelling 100 topics (WordNet nouns, --k 100, local model)"
     [ -d "$work/nouns/.strata" ] || fit nouns corpora/build/wordnet-nouns.jsonl 100
+    # Cached replies would time nothing: every prompt goes to the model.
+    python3 -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('DELETE FROM label_cache'); c.commit()" "$work/nouns/.strata/state.db"
     refit nouns 100 "${LLM[@]}"
     python3 - "$work/nouns/.strata/topics.json" <<'PY'
 import json, sys

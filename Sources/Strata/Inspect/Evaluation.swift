@@ -59,6 +59,8 @@ public struct EvaluationReport: Codable, Sendable {
     public var keywordNPMI: Double
     public var topicDiversity: Double
     public var perTopic: [TopicFigures]
+    /// Label shape, glued parents and (with class descriptions) class match.
+    public var labelQuality: LabelQuality?
     public var notes: [String]
 
     enum CodingKeys: String, CodingKey {
@@ -67,7 +69,7 @@ public struct EvaluationReport: Codable, Sendable {
         case calinskiHarabasz = "calinski_harabasz", daviesBouldin = "davies_bouldin", labelFidelity = "label_fidelity"
         case centroidFidelity = "centroid_fidelity"
         case labelSources = "label_sources", keywordNPMI = "keyword_npmi", topicDiversity = "topic_diversity"
-        case perTopic = "per_topic"
+        case perTopic = "per_topic", labelQuality = "label_quality"
     }
 }
 
@@ -82,9 +84,17 @@ public enum Evaluation {
         var row: [Int: Int]
     }
 
-    /// Evaluates the state's current topics over the documents of `options.source`.
+    /// Evaluates the state's current topics over the documents of `options.source`. With `classes`, the
+    /// truth field defaults to theirs and each clean topic's label is matched against the class
+    /// descriptions; with `labels`, another labeler's names stand in for the published ones (label
+    /// fidelity, shape and class match measure those; nothing else changes).
     /// O(n·d) for geometry and fidelity (one SGEMM each), O(n·terms) for NPMI.
-    public static func run(_ options: RunOptions, truth: String?, reporter: RunReporter = SilentReporter()) async throws -> EvaluationReport {
+    public static func run(_ options: RunOptions, truth: String?, classes: ClassDescriptions? = nil, labels: LabelOverrides? = nil,
+                           reporter: RunReporter = SilentReporter()) async throws -> EvaluationReport {
+        if let t = truth, let c = classes, t != c.truth {
+            throw StrataError(.usage, "--truth \(t) but the class descriptions are of the field \"\(c.truth)\"; give one of them")
+        }
+        let truth = truth ?? classes?.truth
         let docs = try await DocumentStore.read(options.source, options: options.read).documents
         let (state, previous) = try CommittedState.previous(options.stateDirectory)
         let topicsDoc = previous.document
@@ -98,12 +108,15 @@ public enum Evaluation {
                                       perTopic: [], notes: [])
         if known.count < docs.count { report.notes.append("\(docs.count - known.count) documents are newer than the last run and left out") }
         report.labelSources = LabelSource.tally(topicsDoc.topics, [])
-        var figures = topicsDoc.topics.map { EvaluationReport.TopicFigures(id: $0.id, label: $0.label, size: 0, keywordNPMI: 0) }
+        let named = try names(topicsDoc, labels, notes: &report.notes)
+        var figures = topicsDoc.topics.enumerated().map { EvaluationReport.TopicFigures(id: $1.id, label: named[$0].label, size: 0, keywordNPMI: 0) }
         for t in c.topicOf { if let r = c.row[t] { figures[r].size += 1 } }
         if let truth { try agreement(&report, figures: &figures, truth: truth, c) }
         try await geometry(&report, figures: &figures, options: options, c, reporter: reporter)
         reporter.stage("label fidelity")
-        try await fidelity(&report, figures: &figures, options: options, c, reporter: reporter)
+        try await fidelity(&report, figures: &figures, labelTexts: named.map { LabelVerification.fullText($0.label, $0.description) },
+                           options: options, c, reporter: reporter)
+        try await quality(&report, figures: figures, document: topicsDoc, labeler: labels.map { $0.method ?? "--labels" }, classes: classes)
 
         // Keyword coherence (NPMI over document co-occurrence) and diversity.
         let top = topicsDoc.topics.map { Array($0.keywords.prefix(10)) }
@@ -114,6 +127,32 @@ public enum Evaluation {
         report.topicDiversity = all.isEmpty ? 0 : Double(Set(all).count) / Double(all.count)
         report.perTopic = figures
         return report
+    }
+
+    /// Each topic's label and description: the published ones, or `labels`' for the topics it names
+    /// (a topic it leaves out gets an empty label: embedded as is for fidelity, never a class match, and
+    /// named in a note).
+    static func names(_ doc: TopicsDocument, _ labels: LabelOverrides?, notes: inout [String]) throws -> [(label: String, description: String)] {
+        guard let labels else { return doc.topics.map { ($0.label, $0.description) } }
+        let byID = Dictionary(labels.topics.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let missing = doc.topics.filter { byID[$0.id] == nil || byID[$0.id]!.label.isEmpty }.map(\.id)
+        if !missing.isEmpty { notes.append("\(labels.method ?? "--labels") names no label for topic(s) \(missing.map(String.init).joined(separator: ", "))") }
+        notes.append("labels from \(labels.method ?? "--labels") stand in for the published ones (not recorded)")
+        return doc.topics.map { t in byID[t.id].map { ($0.label, $0.description ?? "") } ?? ("", "") }
+    }
+
+    /// Label shape, glued parents (strata's own parents only) and, with `classes`, class match.
+    static func quality(_ report: inout EvaluationReport, figures: [EvaluationReport.TopicFigures], document: TopicsDocument,
+                        labeler: String?, classes: ClassDescriptions?) async throws {
+        let labelOf = Dictionary(uniqueKeysWithValues: figures.map { ($0.id, $0.label) })
+        let parents = labeler != nil ? [] : document.hierarchy.map { p in (label: p.label, children: p.children.compactMap { labelOf[$0] }) }
+        var q = LabelQuality.shape(labeler: labeler ?? "strata", labels: figures.map(\.label).filter { !$0.isEmpty }, parents: parents)
+        if let classes {
+            let majority = figures.map { f in f.classes?.first.map { (name: $0.name, share: $0.share) } }
+            try await q.matchClasses(ids: figures.map(\.id), labels: figures.map(\.label), majority: majority, descriptions: classes,
+                                     embedder: try MiniLMEmbedder())
+        }
+        report.labelQuality = q
     }
 
     /// The truth field's value of `d` as a class name; a usage error naming the document when absent.
@@ -204,10 +243,9 @@ public enum Evaluation {
     /// Label fidelity with our own encoder: the share of documents whose nearest embedded label is their
     /// own topic's; and the same with each topic's mean document vector in place of its label — the
     /// reference that says how much of the gap is the labels' and how much the topics' overlap.
-    static func fidelity(_ report: inout EvaluationReport, figures: inout [EvaluationReport.TopicFigures], options: RunOptions,
-                         _ c: Context, reporter: RunReporter) async throws {
+    static func fidelity(_ report: inout EvaluationReport, figures: inout [EvaluationReport.TopicFigures], labelTexts: [String],
+                         options: RunOptions, _ c: Context, reporter: RunReporter) async throws {
         let minilm = try MiniLMEmbedder()
-        let labelTexts = c.previous.document.topics.map { $0.description.isEmpty ? $0.label : $0.label + ". " + $0.description }
         let batch = try await minilm.embed(labelTexts, progress: nil)
         let labelVectors = try Matrix(rows: labelTexts.count, cols: batch.dimension, storage: batch.values).normalizedRows()
         let docVectors = try await EmbeddingStage.embed(c.known, spec: .minilm, baseURL: options.embeddingBaseURL, state: c.state,

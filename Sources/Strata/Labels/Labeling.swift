@@ -168,8 +168,11 @@ enum Labeling {
             result.labels = verified.labels
             result.confidence = verified.confidence
             result.notes += verified.notes
-            result.warnings += verified.warnings
-            for w in verified.warnings { reporter.warning(w) }
+            let unverified = verified.unverified.map {
+                "topic \(rows[$0]): no candidate label lands nearest its own topic; kept \"\(verified.labels[$0].label)\" (unverified)"
+            }
+            result.warnings += verified.warnings + unverified
+            for w in verified.warnings + unverified { reporter.warning(w) }
         } else {
             disambiguate(&result.labels, sketches: sketches)
         }

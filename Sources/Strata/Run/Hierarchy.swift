@@ -5,7 +5,8 @@ import StrataLinalg
 import StrataStore
 
 /// Parents over topics: spherical k-means over the topic centroids (≈ √k parents), named by the
-/// LLM from their children's labels, or by their c-TF-IDF keywords.
+/// LLM from their children's labels, or by their c-TF-IDF keywords; never by two children's labels
+/// joined, and "Mixed: …" when no name verifies.
 struct HierarchyResult {
     var parents: [ParentTopic] = []
     var parentOfTopic: [Int?]
@@ -57,16 +58,17 @@ enum Hierarchy {
         var confidence = [Double?](repeating: nil, count: p)
         if options.dryRun == nil, let embedder = try EmbeddingStage.makeEmbedder(options.embedder, baseURL: options.embeddingBaseURL) {
             let centroids = parentCentroids(description.centroids, children: children, sizes: description.sketches.map(\.size))
-            // A parent's name must not repeat one of its children's (the tree would read "X > X").
+            // A parent's name must not repeat one of its children's (the tree would read "X > X"), nor join two.
+            let childLabels = children.map { $0.map { labels[$0].label } }
             let verified = try await LabelVerification.verify(named, sketches: sketches, rows: Array(0..<p),
                                                               context: VerificationContext(centroids: centroids), embedder: embedder,
-                                                              what: "parent", avoid: children.map { $0.map { labels[$0].label.lowercased() } },
-                                                              extra: children.map { c in
-                                                                  LabelRules.childPairs(c.sorted { description.sketches[$0].size > description.sketches[$1].size }
-                                                                      .map { labels[$0].label })
-                                                              })
+                                                              what: "parent", avoid: childLabels)
             named = verified.labels
             confidence = verified.confidence.map(Optional.init)
+            for j in verified.unverified {
+                named[j] = unnamed(children[j], labels: labels, sizes: description.sketches.map(\.size))
+                result.notes.append("parent \(j): no name covers its children; published \"\(named[j].label)\"")
+            }
             result.notes += verified.notes
             result.warnings += verified.warnings
         } else {
@@ -78,6 +80,15 @@ enum Hierarchy {
         }
         result.parentOfTopic = parentOf.map { Optional($0) }
         return result
+    }
+
+    /// The name of a parent none of whose candidates verifies: it says the children share nothing
+    /// nameable ("Mixed: " and the largest child's label) instead of inventing, and lists the children.
+    static func unnamed(_ children: [Int], labels: [TopicLabel], sizes: [Int]) -> TopicLabel {
+        let bySize = children.sorted { sizes[$0] != sizes[$1] ? sizes[$0] > sizes[$1] : $0 < $1 }
+        let first = bySize.first.map { labels[$0].label } ?? "topics"
+        return TopicLabel(label: "Mixed: " + first, description: "Topics with no common name: " + bySize.map { labels[$0].label }.joined(separator: "; ") + ".",
+                          source: .keywords)
     }
 
     /// Unit centroid of each parent: the size-weighted mean of its children's unit centroids.

@@ -14,6 +14,7 @@ public enum ReferenceSelection {
         public var nearest: Int
         /// Cosine to its own centroid.
         public var own: Float
+        public init(margin: Float, nearest: Int, own: Float) { self.margin = margin; self.nearest = nearest; self.own = own }
     }
 
     /// The placement of every candidate. O(m·k·d): one SGEMM of candidates (m × d) against centroids
@@ -37,6 +38,50 @@ public enum ReferenceSelection {
             let own = sims[c * k + t]
             return Placement(margin: k > 1 ? own - other : own, nearest: nearest, own: own)
         }
+    }
+
+    /// Neighbour precision of each candidate: the share of its `neighbours` nearest documents (by
+    /// cosine) that belong to the candidate's own cluster. A label whose nearest documents are mostly
+    /// another topic's means something else in this corpus ("Windows" over X11 desktops), even when
+    /// its embedding still lands nearest its own centroid. O(m·n·d) for one SGEMM plus O(m·n) to
+    /// select; ties at the cut are broken by the lower document row.
+    ///
+    /// - Parameters:
+    ///   - candidates: m × d unit rows; `owner[c]` is candidate c's cluster.
+    ///   - documents: n × d unit rows (a sample); `clusterOf[i]` is document i's cluster.
+    ///   - neighbours: how many nearest documents count (clamped to 1…n).
+    /// - Returns: m shares in 0…1; all 0 when there are no documents.
+    public static func neighbourPrecision(_ candidates: Matrix, owner: [Int], documents: Matrix, clusterOf: [Int],
+                                          neighbours: Int = 20) throws -> [Float] {
+        guard candidates.cols == documents.cols || candidates.rows == 0 || documents.rows == 0 else {
+            throw LinalgError.shapeMismatch(operation: "ReferenceSelection.neighbourPrecision", expected: "\(documents.cols) columns", got: "\(candidates.cols)")
+        }
+        guard owner.count == candidates.rows, clusterOf.count == documents.rows else {
+            throw LinalgError.invalidParameter(name: "owner/clusterOf", reason: "need one entry per candidate and per document")
+        }
+        let n = documents.rows
+        guard n > 0 else { return [Float](repeating: 0, count: candidates.rows) }
+        let k = min(max(1, neighbours), n)
+        let sims = dotProducts(candidates, documents)
+        return (0..<candidates.rows).map { c in
+            let own = nearest(k, of: sims[(c * n)..<(c * n + n)]).filter { clusterOf[$0] == owner[c] }.count
+            return Float(own) / Float(k)
+        }
+    }
+
+    /// Offsets (from the slice's start) of the `k` largest values, largest first, ties to the lower
+    /// offset: one pass keeping a sorted top-k, O(n·k) worst case, O(n) typical.
+    static func nearest(_ k: Int, of values: ArraySlice<Float>) -> [Int] {
+        var top: [(value: Float, at: Int)] = []
+        top.reserveCapacity(k + 1)
+        for (at, v) in zip(0..., values) {
+            if top.count == k, let last = top.last, v <= last.value { continue }
+            var i = top.count
+            while i > 0 && top[i - 1].value < v { i -= 1 }
+            top.insert((v, at), at: i)
+            if top.count > k { top.removeLast() }
+        }
+        return top.map(\.at)
     }
 
     /// a (m × d) · bᵀ (n × d) as a row-major m × n buffer: one SGEMM, 2·m·n·d flops.
