@@ -107,8 +107,9 @@ public enum Evaluation {
                                       notInState: docs.count - known.count, labelSources: [:], keywordNPMI: 0, topicDiversity: 0,
                                       perTopic: [], notes: [])
         if known.count < docs.count { report.notes.append("\(docs.count - known.count) documents are newer than the last run and left out") }
-        report.labelSources = LabelSource.tally(topicsDoc.topics, [])
         let named = try names(topicsDoc, labels, notes: &report.notes)
+        // Under --labels the measured names are the file's, whatever the published ones' sources were.
+        report.labelSources = labels.map { [$0.method ?? "--labels": named.filter { !$0.label.isEmpty }.count] } ?? LabelSource.tally(topicsDoc.topics, [])
         var figures = topicsDoc.topics.enumerated().map { EvaluationReport.TopicFigures(id: $1.id, label: named[$0].label, size: 0, keywordNPMI: 0) }
         for t in c.topicOf { if let r = c.row[t] { figures[r].size += 1 } }
         if let truth { try agreement(&report, figures: &figures, truth: truth, c) }
